@@ -1,0 +1,184 @@
+"""Connections: configured plugin instances, their config validated and secrets sealed.
+
+A connection's config is split on the way in: non-secret fields are stored as JSON,
+secret fields (those the plugin's schema marks ``writeOnly``) are sealed with the hub's
+key. What goes out (:class:`ConnectionView`) names which secrets are set, never their
+values. Only :meth:`Connections.context` opens the secrets, to hand them to the plugin.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+import httpx
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from junction.core import audit
+from junction.core.db import Database
+from junction.core.db.tables import Connection
+from junction.core.errors import ConfigError, NotFoundError
+from junction.core.redaction import known_secrets
+from junction.core.secrets import SecretBox
+from junction.plugins import CheckResult, ConnectorContext, PluginError
+from junction.plugins.manager import Plugins
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+
+
+class ConnectionView(msgspec.Struct, frozen=True, kw_only=True):
+    """A connection as APIs and the CLI show it: secrets named, never shown."""
+
+    id: int
+    name: str
+    plugin: str
+    kind: str
+    enabled: bool
+    config: dict[str, Any]
+    secrets_set: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+
+
+class Connections:
+    """Create, list, open and check connections."""
+
+    def __init__(self, db: Database, plugins: Plugins, box: SecretBox) -> None:
+        self.db = db
+        self.plugins = plugins
+        self.box = box
+
+    async def create(
+        self, *, name: str, plugin: str, config: dict[str, Any], actor: str
+    ) -> ConnectionView:
+        """Validate ``config`` against the plugin's schema and store the connection.
+
+        Raises:
+            ConfigError: the name is malformed or taken, or the config doesn't validate
+                (the message names the field). Nothing is stored then.
+            NotFoundError: no plugin named ``plugin`` is installed.
+        """
+        if not _NAME.match(name):
+            raise ConfigError(
+                f"connection name {name!r} must be 1-100 characters of a-z, 0-9, - and _, "
+                "starting with a letter or digit"
+            )
+        connector = self.plugins.connector(plugin)
+        spec = connector.spec
+        validate_config(spec.config, config)
+        secret_fields = spec.secret_fields
+        public = {k: v for k, v in config.items() if k not in secret_fields}
+        secrets = {k: v for k, v in config.items() if k in secret_fields}
+        try:
+            async with self.db.transaction() as session:
+                row = Connection(
+                    name=name,
+                    plugin=plugin,
+                    kind=spec.kind,
+                    config=public,
+                    secrets_set=sorted(secrets),
+                )
+                session.add(row)
+                await session.flush()
+                row.secrets = self.box.seal(secrets, context=_context(row.id))
+                await audit.append(
+                    session,
+                    actor=actor,
+                    action="connection.create",
+                    target=f"connection:{name}",
+                    details={"plugin": plugin, "config": public, "secrets_set": sorted(secrets)},
+                    secret_fields=secret_fields,
+                )
+        except IntegrityError:
+            raise ConfigError(f"a connection named {name!r} already exists") from None
+        return _view(row)
+
+    async def list(self) -> list[ConnectionView]:
+        async with self.db.sessions() as session:
+            rows = (await session.scalars(select(Connection).order_by(Connection.name))).all()
+        return [_view(row) for row in rows]
+
+    async def get(self, name: str) -> ConnectionView:
+        row = await self._row(name)
+        return _view(row)
+
+    async def context(
+        self, name: str, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> ConnectorContext[Any]:
+        """The plugin's context for connection ``name``, with its secrets opened.
+
+        Raises:
+            NotFoundError: no such connection, or its plugin is no longer installed.
+            SecretKeyError: the secrets can't be opened with the configured key.
+            ConfigError: the stored config no longer validates against the plugin.
+        """
+        row = await self._row(name)
+        spec = self.plugins.connector(row.plugin).spec
+        secrets = self.box.open(row.secrets, context=_context(row.id)) if row.secrets else {}
+        known_secrets.add(*secrets.values())
+        config = validate_config(spec.config, {**row.config, **secrets})
+        return ConnectorContext(connection=row.name, config=config, transport=transport)
+
+    async def check(
+        self, name: str, *, actor: str, transport: httpx.AsyncBaseTransport | None = None
+    ) -> CheckResult:
+        """Run the plugin's ``check`` and record that it ran (and how) in the audit log."""
+        ctx = await self.context(name, transport=transport)
+        connector = self.plugins.connector((await self._row(name)).plugin)()
+        try:
+            result = await connector.check(ctx)
+        except PluginError as exc:
+            result = CheckResult(
+                ok=False, message=known_secrets.scrub(f"{type(exc).__name__}: {exc.message}")
+            )
+        async with self.db.transaction() as session:
+            await audit.append(
+                session,
+                actor=actor,
+                action="connection.check",
+                target=f"connection:{name}",
+                details={"ok": result.ok, "message": result.message},
+            )
+        return result
+
+    async def _row(self, name: str) -> Connection:
+        async with self.db.sessions() as session:
+            row = await session.scalar(select(Connection).where(Connection.name == name))
+        if row is None:
+            raise NotFoundError(f"no connection named {name!r}")
+        return row
+
+
+def validate_config(config_type: type[msgspec.Struct], config: dict[str, Any]) -> Any:
+    """Decode ``config`` into the plugin's config Struct.
+
+    Raises:
+        ConfigError: with msgspec's precise message, e.g. "Expected `int`, got `str` -
+            at `$.port`", rephrased to name the config.
+    """
+    try:
+        return msgspec.convert(config, config_type)
+    except msgspec.ValidationError as exc:
+        message = str(exc).replace("`$.", "`config.").replace("`$`", "`config`")
+        raise ConfigError(f"invalid config: {message}") from None
+
+
+def _context(connection_id: int) -> str:
+    return f"connection:{connection_id}"
+
+
+def _view(row: Connection) -> ConnectionView:
+    return ConnectionView(
+        id=row.id,
+        name=row.name,
+        plugin=row.plugin,
+        kind=row.kind,
+        enabled=row.enabled,
+        config=dict(row.config),
+        secrets_set=tuple(row.secrets_set),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
