@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from litestar import Litestar, get
 from litestar.datastructures import State
+from litestar.di import Provide
 from sqlalchemy import text
 
+from junction.admin.api import api_router
 from junction.admin.errors import EXCEPTION_HANDLERS, error_response
 from junction.core.db import Database
+from junction.core.identity import Resolver
+from junction.core.ingest import HubIngest
 from junction.core.secrets import SecretBox
 from junction.core.settings import Settings
 from junction.plugins.manager import Plugins, load_plugins
@@ -46,42 +51,88 @@ def create_app(
     *,
     plugins: Plugins | None = None,
     db: Database | None = None,
+    ingest: HubIngest | None = None,
+    workers: bool = True,
 ) -> Litestar:
     """Build the hub's HTTP application.
 
     The app owns (opens and closes) the database unless one is passed in, and refuses
-    to start against a schema that isn't migrated to this version's head.
+    to start against a schema that isn't migrated to this version's head. Its lifespan
+    runs the ingest's group-commit writer (flushed before the database closes) and,
+    with ``workers``, the embedded background work: ID-mapping of what was ingested.
     """
     settings = settings or Settings.from_env()
     plugins = plugins or load_plugins(settings.plugins)
     owns_db = db is None
     database = db or Database.open(settings.database_url)
+    box = SecretBox.from_settings(settings.secret_key, settings.home)
+    resolver = Resolver(database, box)
+    intake = ingest or HubIngest(database, on_commit=resolver.wake)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await database.require_current_schema()
+        await intake.start()
+        background = _Background(resolver.run if workers else None)
         try:
             yield
         finally:
-            if owns_db:
-                await database.close()
+            # Flush accepted writes first, then let background work finish its batch,
+            # and only then close the database they both use.
+            try:
+                await intake.stop()
+                await background.stop()
+            finally:
+                if owns_db:
+                    await database.close()
 
     state = State(
         {
             "settings": settings,
             "plugins": plugins,
             "db": database,
-            "secrets": SecretBox.from_settings(settings.secret_key, settings.home),
+            "ingest": intake,
+            "secrets": box,
         }
     )
     return Litestar(
-        route_handlers=[health, *_configure_plugin_routes(plugins)],
+        route_handlers=[health, api_router(), *_configure_plugin_routes(plugins)],
         state=state,
         lifespan=[lifespan],
+        dependencies=_configure_dependencies(intake),
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=_configure_openapi(),
         debug=False,
     )
+
+
+Work = Callable[[asyncio.Event], Awaitable[None]]
+STOP_TIMEOUT = 30.0  # seconds a finishing ID-mapping batch gets at shutdown
+
+
+class _Background:
+    """Runs ``work(stop)`` as a task from creation until :meth:`stop`."""
+
+    def __init__(self, work: Work | None) -> None:
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(work(self._stop), name="junction-worker") if work else None
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._stop.set()
+        try:
+            await asyncio.wait_for(self._task, timeout=STOP_TIMEOUT)
+        except TimeoutError:
+            log.warning("background work did not stop within %s s; cancelled", STOP_TIMEOUT)
+
+
+def _configure_dependencies(ingest: HubIngest) -> dict[str, Provide]:
+    # Receivers declare `ingest: Ingest` (junction.plugins.receiver) and get the hub's.
+    def provide_ingest() -> HubIngest:
+        return ingest
+
+    return {"ingest": Provide(provide_ingest, sync_to_thread=False, use_cache=True)}
 
 
 def _configure_plugin_routes(plugins: Plugins) -> list[Any]:

@@ -4,6 +4,11 @@ A connection's config is split on the way in: non-secret fields are stored as JS
 secret fields (those the plugin's schema marks ``writeOnly``) are sealed with the hub's
 key. What goes out (:class:`ConnectionView`) names which secrets are set, never their
 values. Only :meth:`Connections.context` opens the secrets, to hand them to the plugin.
+
+A connection whose connector receives data (``Capability.RECEIVE``) also gets a write
+key, for senders to authenticate with. The key is returned once, by :meth:`create`
+(:attr:`ConnectionCreated.created_write_key`) or :meth:`rotate_write_key`, and stored
+only hashed (see :mod:`junction.core.ingest.write_keys`).
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ from junction.core import audit
 from junction.core.db import Database
 from junction.core.db.tables import Connection
 from junction.core.errors import ConfigError, NotFoundError
+from junction.core.ingest.write_keys import PREFIX_LENGTH, issue_write_key, revoke_write_keys
 from junction.core.redaction import known_secrets
 from junction.core.secrets import SecretBox
-from junction.plugins import CheckResult, ConnectorContext, PluginError
+from junction.plugins import Capability, CheckResult, ConnectorContext, PluginError
 from junction.plugins.manager import Plugins
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
@@ -43,6 +49,16 @@ class ConnectionView(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: datetime
 
 
+class ConnectionCreated(ConnectionView, frozen=True, kw_only=True):
+    """What :meth:`Connections.create` returns: the view, plus the write key once.
+
+    ``created_write_key`` is set for connections that receive data and is never
+    available again: show it to whoever created the connection, then forget it.
+    """
+
+    created_write_key: str | None = None
+
+
 class Connections:
     """Create, list, open and check connections."""
 
@@ -53,8 +69,11 @@ class Connections:
 
     async def create(
         self, *, name: str, plugin: str, config: dict[str, Any], actor: str
-    ) -> ConnectionView:
+    ) -> ConnectionCreated:
         """Validate ``config`` against the plugin's schema and store the connection.
+
+        A connector with ``Capability.RECEIVE`` gets a write key, returned once in
+        ``created_write_key`` (the audit entry records only its prefix).
 
         Raises:
             ConfigError: the name is malformed or taken, or the config doesn't validate
@@ -84,17 +103,56 @@ class Connections:
                 session.add(row)
                 await session.flush()
                 row.secrets = self.box.seal(secrets, context=_context(row.id))
+                details: dict[str, Any] = {
+                    "plugin": plugin,
+                    "config": public,
+                    "secrets_set": sorted(secrets),
+                }
+                write_key = None
+                if Capability.RECEIVE in spec.capabilities:
+                    write_key = await issue_write_key(session, row.id)
+                    details["write_key_prefix"] = write_key[:PREFIX_LENGTH]
                 await audit.append(
                     session,
                     actor=actor,
                     action="connection.create",
                     target=f"connection:{name}",
-                    details={"plugin": plugin, "config": public, "secrets_set": sorted(secrets)},
+                    details=details,
                     secret_fields=secret_fields,
                 )
         except IntegrityError:
             raise ConfigError(f"a connection named {name!r} already exists") from None
-        return _view(row)
+        return ConnectionCreated(**msgspec.structs.asdict(_view(row)), created_write_key=write_key)
+
+    async def rotate_write_key(self, name: str, *, actor: str) -> str:
+        """Revoke the write keys of connection ``name`` and issue a new one.
+
+        Senders using an old key are refused from then on (after at most the few
+        seconds a running hub caches a key).
+
+        Returns:
+            The new key, shown this once; the audit entry records only its prefix.
+
+        Raises:
+            NotFoundError: no such connection.
+            ConfigError: its connector does not receive data, so it has no write key.
+        """
+        row = await self._row(name)
+        if Capability.RECEIVE not in self.plugins.connector(row.plugin).spec.capabilities:
+            raise ConfigError(
+                f"connection {name!r} ({row.plugin}) does not receive data: it has no write key"
+            )
+        async with self.db.transaction() as session:
+            revoked = await revoke_write_keys(session, row.id)
+            key = await issue_write_key(session, row.id)
+            await audit.append(
+                session,
+                actor=actor,
+                action="connection.rotate_write_key",
+                target=f"connection:{name}",
+                details={"revoked": revoked, "write_key_prefix": key[:PREFIX_LENGTH]},
+            )
+        return key
 
     async def list(self) -> list[ConnectionView]:
         async with self.db.sessions() as session:

@@ -23,7 +23,12 @@ from junction.plugins.spec import Capability, Kind
 ENTRY_POINT_GROUP = "junction.plugins"
 
 #: Modules of the plugins that ship with Junction, registered in this order.
-BUILTIN_PLUGINS: tuple[str, ...] = ()
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "junction.sources.http",
+    "junction.sources.orderdb",
+    "junction.destinations.webhook",
+    "junction.destinations.file_export",
+)
 
 
 class PluginInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -121,7 +126,7 @@ def load_plugins(
             short, plugin = _plugin_name(builtin), builtin
         if allowed is None or short in allowed:
             manager.register(plugin or importlib.import_module(str(builtin)), name=short)
-            origins[short] = "builtin"
+            origins[short] = f"builtin ({builtin if isinstance(builtin, str) else short})"
     if entry_points:
         for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
             if allowed is not None and entry_point.name not in allowed:
@@ -141,8 +146,19 @@ def load_plugins(
     try:
         manager.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise ConfigError(f"a plugin implements an unknown hook: {exc}") from exc
+        raise ConfigError(_unknown_hook_message(manager, exc)) from exc
     return Plugins(manager, origins)
+
+
+def _unknown_hook_message(manager: pluggy.PluginManager, exc: pluggy.PluginValidationError) -> str:
+    known = [name for name in dir(hookspecs) if name.startswith("register_")]
+    for name, caller in vars(manager.hook).items():
+        if not caller.has_spec():
+            plugins = ", ".join(repr(impl.plugin_name) for impl in caller.get_hookimpls())
+            hint = difflib.get_close_matches(name, known, n=1)
+            suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+            return f"plugin {plugins} implements unknown hook {name!r}{suggestion}"
+    return f"a plugin implements an unknown hook: {exc}"
 
 
 def _plugin_name(plugin: object) -> str:

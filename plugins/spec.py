@@ -52,7 +52,7 @@ class IdentifierRule(msgspec.Struct, frozen=True, kw_only=True):
     """One identifier type a destination accepts (or a source produces), and its form.
 
     ``normalizer`` names an entry of the hub's PII registry ("e164", "email_lower",
-    "upper", ...); ``None`` uses the type's default normalizer.
+    "device_upper", ...); ``None`` uses the type's default normalizer.
     """
 
     type: str

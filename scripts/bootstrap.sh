@@ -30,6 +30,22 @@ bootstrap_services() {
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start
     wait_for "PostgreSQL" pg_isready -q -h 127.0.0.1 -p 5432
   fi
+  # MariaDB: the orderdb source's tests read a real MySQL-family database.
+  if ! mariadb_up; then
+    log "starting MariaDB"
+    # /run is a tmpfs on a fresh machine: the socket's folder must be made again.
+    install -d -o mysql -g mysql /run/mysqld
+    start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+    wait_for "MariaDB" mariadb_up
+  fi
+}
+
+mariadb_up() {
+  if command -v mariadb-admin >/dev/null 2>&1; then
+    mariadb-admin ping -h 127.0.0.1 --silent >/dev/null 2>&1
+  else
+    mysqladmin ping -h 127.0.0.1 --silent >/dev/null 2>&1
+  fi
 }
 
 wait_for() {

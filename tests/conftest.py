@@ -12,8 +12,9 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -147,3 +148,30 @@ async def db(database_url: str) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.close()
+
+
+@pytest.fixture
+def fresh_database(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Callable[[], AbstractContextManager[str]]:
+    """A factory of fresh migrated databases, for tests that need several (hypothesis)."""
+    counter = iter(range(1_000_000))
+
+    @contextmanager
+    def make() -> Iterator[str]:
+        if backend == "sqlite":
+            path = tmp_path / f"fresh-{next(counter)}.db"
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+            try:
+                yield f"sqlite+aiosqlite:///{path}"
+            finally:
+                path.unlink()
+            return
+        databases: PostgresDatabases = request.getfixturevalue("postgres")
+        name = in_thread(asyncio.run, databases.create(template=databases.template))
+        try:
+            yield pg_url(name)
+        finally:
+            in_thread(asyncio.run, databases.drop(name))
+
+    return make

@@ -94,7 +94,14 @@ def cli(ctx: click.Context) -> None:
 
 def _register() -> None:
     # Imported for their side effect of adding commands to `cli`.
-    from junction.admin.cli import audit, connections, plugins, server  # noqa: F401
+    from junction.admin.cli import (  # noqa: F401
+        audit,
+        connections,
+        plugins,
+        profiles,
+        server,
+        tokens,
+    )
 
 
 _register()

@@ -121,10 +121,43 @@ def connections_add(
             await db.close()
 
     view = run(_add())
-    Console().print(
+    console = Console()
+    console.print(
         f"[green]Added[/] connection [bold]{view.name}[/] ({view.plugin}, {view.kind}); "
         f"secrets set: {', '.join(view.secrets_set) or 'none'}"
     )
+    if view.created_write_key:
+        _print_write_key(console, view.created_write_key)
+
+
+def _print_write_key(console: Console, key: str) -> None:
+    # Printed without markup or wrapping so it can be copied whole; it is shown only now.
+    console.print("Write key (shown only this once; store it where your senders read it):")
+    console.print(key, markup=False, highlight=False, soft_wrap=True)
+
+
+@connections.command("rotate-key")
+@click.argument("name")
+@pass_hub
+def connections_rotate_key(hub: Hub, name: str) -> None:
+    """Issue a new write key for NAME and revoke its old ones at once.
+
+    Senders still using an old key are refused from then on (a running hub may accept
+    it for a few more seconds).
+    """
+
+    async def _rotate() -> str:
+        service, db = _service(hub)
+        try:
+            await db.require_current_schema()
+            return await service.rotate_write_key(name, actor=CLI_ACTOR)
+        finally:
+            await db.close()
+
+    key = run(_rotate())
+    console = Console()
+    console.print(f"[green]Rotated[/] the write key of [bold]{name}[/]; the old keys are revoked.")
+    _print_write_key(console, key)
 
 
 @connections.command("check")

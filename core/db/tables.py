@@ -13,15 +13,18 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Double,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
     MetaData,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -61,8 +64,57 @@ class Connection(Base):
     #: Names of the fields sealed in ``secrets`` (names are not secret; values are).
     secrets_set: Mapped[list[str]] = mapped_column(Json, default=list)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Sources only: what happens to events of people without analytics consent
+    #: ("keep", "strip" their identifiers, or "drop" them). See junction.core.consent.
+    consent_policy: Mapped[str] = mapped_column(String(16), default="keep", server_default="keep")
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class WriteKey(Base):
+    """A key that lets SDKs send events to a source connection. Stored hashed."""
+
+    __tablename__ = "write_keys"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    connection_id: Mapped[int] = mapped_column(
+        ForeignKey("connections.id", ondelete="CASCADE"), index=True
+    )
+    #: SHA-256 of the key: keys are long random strings, so a fast hash is enough.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The first characters, so admins can tell keys apart without seeing them.
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = _created()
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ApiToken(Base):
+    """A bearer token for the REST API, with a role. Stored hashed, shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    role: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SourceCounter(Base):
+    """Daily counters per source (accepted, duplicate, dropped for consent...)."""
+
+    __tablename__ = "source_counters"
+
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    count: Mapped[int] = mapped_column(BigId, default=0)
 
 
 class Profile(Base):
@@ -97,8 +149,40 @@ class Identity(Base):
     hashed: Mapped[bool] = mapped_column(Boolean, default=False)
     value_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     source_id: Mapped[int | None] = mapped_column(ForeignKey("connections.id", ondelete="SET NULL"))
+    #: The event that first linked this identifier to a profile (the "why").
+    message_id: Mapped[str | None] = mapped_column(String(200))
     first_seen_at: Mapped[datetime] = _created()
     last_seen_at: Mapped[datetime] = _created()
+
+
+class IdentityConflict(Base):
+    """A link ID-mapping refused because it would break a per-profile limit."""
+
+    __tablename__ = "identity_conflicts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    #: The event that asked for the link (not a foreign key: erasure deletes events).
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("connections.id", ondelete="SET NULL"))
+    type: Mapped[str] = mapped_column(String(32))
+    scope: Mapped[str] = mapped_column(String(64), default="")
+    #: As stored in identities.value (hashed for PII).
+    value: Mapped[str] = mapped_column(String(512))
+    kept_profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id"), index=True)
+    refused_profile_id: Mapped[int | None] = mapped_column(ForeignKey("profiles.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = _created()
+
+
+class IdentityTombstone(Base):
+    """An identifier of an erased profile: ID-mapping never links it again."""
+
+    __tablename__ = "identity_tombstones"
+
+    type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(512), primary_key=True)
+    erased_at: Mapped[datetime] = _created()
 
 
 class Merge(Base):
@@ -108,7 +192,9 @@ class Merge(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     survivor_id: Mapped[int] = mapped_column(ForeignKey("profiles.id"), index=True)
-    merged_id: Mapped[int] = mapped_column(ForeignKey("profiles.id"), index=True)
+    #: None when both profiles were born in the same ID-mapping batch and so the merged
+    #: one was never stored; the evidence still says which event joined them.
+    merged_id: Mapped[int | None] = mapped_column(ForeignKey("profiles.id"), index=True)
     reason: Mapped[str] = mapped_column(String(200))
     #: The event (message id) and identifiers that linked the two profiles.
     evidence: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
@@ -123,6 +209,7 @@ class Event(Base):
         UniqueConstraint("source_id", "message_id"),
         Index(None, "profile_id", "name", "timestamp"),
         Index(None, "timestamp"),
+        Index(None, "resolution", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -133,10 +220,18 @@ class Event(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     user_id: Mapped[str | None] = mapped_column(String(255))
     anonymous_id: Mapped[str | None] = mapped_column(String(255))
+    #: alias calls: the id the person had before; group calls: the group.
+    previous_id: Mapped[str | None] = mapped_column(String(255))
+    group_id: Mapped[str | None] = mapped_column(String(255))
     profile_id: Mapped[int | None] = mapped_column(ForeignKey("profiles.id"))
+    #: When it happened, corrected for the sender's clock skew (see core.ingest.timing).
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The sender's own timestamp, before correction.
+    original_timestamp: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: ID-mapping state: see junction.core.identity.Resolution.
+    resolution: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     properties: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     traits: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     context: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
@@ -146,7 +241,11 @@ class Order(Base):
     """An order from an order database or another source."""
 
     __tablename__ = "orders"
-    __table_args__ = (UniqueConstraint("source_id", "order_id"), Index(None, "updated_at"))
+    __table_args__ = (
+        UniqueConstraint("source_id", "order_id"),
+        Index(None, "updated_at"),
+        Index(None, "resolution", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("connections.id"))
@@ -160,6 +259,8 @@ class Order(Base):
     properties: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: ID-mapping state, as for events (junction.core.identity.Resolution).
+    resolution: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
 
 
 class OrderItem(Base):
@@ -214,3 +315,426 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_id: Mapped[int] = mapped_column(BigId)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# --- Traits and segments (junction.core.traits, junction.core.segments) -------------------
+#
+# Segments filter on typed columns, never on JSON paths inside a condition: the trait
+# engine promotes what segments read (profile traits, declared event properties,
+# computed traits) into the tables below, so the same plain SQL runs on SQLite and
+# PostgreSQL and can use indexes. See docs/segments.md.
+
+
+class TraitDefinition(Base):
+    """A declared profile trait: once any is declared, segments may use only these."""
+
+    __tablename__ = "trait_definitions"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    #: One of junction.core.traits.TraitType: text, number, time, bool, list.
+    type: Mapped[str] = mapped_column(String(8))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = _created()
+
+
+class EventPropertyDefinition(Base):
+    """An event property segments may filter on; promoted into ``event_properties``."""
+
+    __tablename__ = "event_property_definitions"
+
+    event: Mapped[str] = mapped_column(String(200), primary_key=True)
+    property: Mapped[str] = mapped_column(String(100), primary_key=True)
+    type: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = _created()
+
+
+class ComputedTraitDefinition(Base):
+    """A computed trait declared as data (event or order aggregate, RFM, lifecycle)."""
+
+    __tablename__ = "computed_trait_definitions"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    #: A junction.core.traits.ComputedTrait, as JSON.
+    definition: Mapped[dict[str, Any]] = mapped_column(Json)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class ProfileTrait(Base):
+    """One identify trait of a profile, promoted from ``profiles.traits`` into typed columns.
+
+    ``kind`` is the type the value was read as; a string that reads as a timestamp fills
+    both ``text_value`` and ``time_value``. A value that does not fit its declared type
+    keeps its row (the trait exists) with every typed column empty.
+    """
+
+    __tablename__ = "profile_traits"
+    __table_args__ = (
+        Index(None, "name", "number_value"),
+        Index(None, "name", "text_value"),
+        Index(None, "name", "time_value"),
+    )
+
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    text_value: Mapped[str | None] = mapped_column(Text)
+    number_value: Mapped[float | None] = mapped_column(Double)
+    time_value: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    bool_value: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class ComputedTraitValue(Base):
+    """One computed trait of a profile (same typed columns as ``profile_traits``)."""
+
+    __tablename__ = "computed_trait_values"
+    __table_args__ = (
+        Index(None, "name", "number_value"),
+        Index(None, "name", "text_value"),
+        Index(None, "name", "time_value"),
+    )
+
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    text_value: Mapped[str | None] = mapped_column(Text)
+    number_value: Mapped[float | None] = mapped_column(Double)
+    time_value: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    bool_value: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class EventProperty(Base):
+    """A declared event property of one event, promoted into typed columns."""
+
+    __tablename__ = "event_properties"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    text_value: Mapped[str | None] = mapped_column(Text)
+    number_value: Mapped[float | None] = mapped_column(Double)
+    time_value: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    bool_value: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class TraitWatermark(Base):
+    """How far an incremental promotion got (profiles by update time, events by id)."""
+
+    __tablename__ = "trait_watermarks"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(BigId, default=0)
+    at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ProfileTag(Base):
+    """A tag on a profile, set by a person (``manual``) or by a tag rule (``rule``)."""
+
+    __tablename__ = "profile_tags"
+    __table_args__ = (Index(None, "profile_id"),)
+
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id"), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(8), primary_key=True)
+    created_at: Mapped[datetime] = _created()
+
+
+class TagRule(Base):
+    """A rule-based tag: every profile matching the condition carries the tag."""
+
+    __tablename__ = "tag_rules"
+
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True)
+    #: A junction.core.segments condition, as JSON.
+    condition: Mapped[dict[str, Any]] = mapped_column(Json)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Segment(Base):
+    """An audience: a condition over profiles, optionally split into variants."""
+
+    __tablename__ = "segments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: A junction.core.segments condition, as JSON.
+    condition: Mapped[dict[str, Any]] = mapped_column(Json)
+    #: A list of junction.core.segments.Split; empty means everyone is activated.
+    splits: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
+    #: Mixed into the variant hash so two segments split the same people differently.
+    salt: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class SegmentRun(Base):
+    """One computation of a segment: when, as of when, and how the membership moved."""
+
+    __tablename__ = "segment_runs"
+    __table_args__ = (Index(None, "segment_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"))
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime] = _created()
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    members: Mapped[int] = mapped_column(BigId, default=0)
+    added: Mapped[int] = mapped_column(BigId, default=0)
+    removed: Mapped[int] = mapped_column(BigId, default=0)
+    moved: Mapped[int] = mapped_column(BigId, default=0)
+    actor: Mapped[str] = mapped_column(String(200))
+
+
+class SegmentMembership(Base):
+    """A profile in a segment's newest snapshot, with its variant (``holdout`` is kept out)."""
+
+    __tablename__ = "segment_memberships"
+
+    segment_id: Mapped[int] = mapped_column(
+        ForeignKey("segments.id", ondelete="CASCADE"), primary_key=True
+    )
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id"), primary_key=True)
+    #: The split variant; empty when the segment has no splits.
+    variant: Mapped[str] = mapped_column(String(40), default="")
+
+
+class SegmentChange(Base):
+    """How one profile's membership changed in one run: what the sync engine consumes.
+
+    ``before`` is None for an addition, ``after`` None for a removal; both set means the
+    profile moved between variants (a changed split).
+    """
+
+    __tablename__ = "segment_changes"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("segment_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    profile_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    before: Mapped[str | None] = mapped_column(String(40))
+    after: Mapped[str | None] = mapped_column(String(40))
+
+
+# Segment conditions select events by name and time window, then group by profile: this
+# index answers them without touching the table (see bench/segments).
+Index(None, Event.name, Event.timestamp, Event.profile_id)
+
+
+# --- Syncs (junction.core.sync) ------------------------------------------------------------
+#
+# The hub's own tables are the authority for jobs, whatever runs them (DESIGN.md): partial
+# unique indexes allow one running and at most one queued run per sync, the primary key of
+# ``sync_ticks`` lets one scheduler claim each cron tick, and a run's lease says which
+# worker owns it until when. See docs/syncs.md.
+
+_ACTIVE_RUN = "status = 'running'"
+_QUEUED_RUN = "status = 'queued'"
+
+
+class Sync(Base):
+    """A pull (source → hub) or push (segment → destination) sync definition."""
+
+    __tablename__ = "syncs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    #: "pull" or "push".
+    kind: Mapped[str] = mapped_column(String(8))
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"), index=True)
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"), index=True)
+    #: Push only: "mirror", "add_only" or "replace".
+    mode: Mapped[str | None] = mapped_column(String(16))
+    #: Push only: the identifier types sent, in order of preference.
+    identifiers: Mapped[list[str]] = mapped_column(Json, default=list)
+    #: Push only: members without a "granted" decision for this purpose are left out.
+    consent_purpose: Mapped[str | None] = mapped_column(String(40))
+    #: A cron expression (croniter), or None for manual runs only.
+    schedule: Mapped[str | None] = mapped_column(String(100))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Pull: the source's last committed checkpoint. Push: the platform audience.
+    state: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    #: Push: the segment run whose membership has been planned into the ledger.
+    segment_run_id: Mapped[int | None] = mapped_column(BigId)
+    #: Push: the newest consent decision (by id) already looked at for withdrawals.
+    consent_watermark: Mapped[int] = mapped_column(BigId, default=0)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class SyncRun(Base):
+    """One run of a sync: its status, timings, lease and counts."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (
+        Index(None, "sync_id", "id"),
+        Index(None, "status", "id"),
+        Index(
+            "uq_sync_runs_one_running",
+            "sync_id",
+            unique=True,
+            sqlite_where=text(_ACTIVE_RUN),
+            postgresql_where=text(_ACTIVE_RUN),
+        ),
+        Index(
+            "uq_sync_runs_one_queued",
+            "sync_id",
+            unique=True,
+            sqlite_where=text(_QUEUED_RUN),
+            postgresql_where=text(_QUEUED_RUN),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    sync_id: Mapped[int] = mapped_column(ForeignKey("syncs.id", ondelete="CASCADE"))
+    #: queued, running, succeeded, partial (some records failed or were parked), failed.
+    status: Mapped[str] = mapped_column(String(12))
+    #: "schedule", "manual", "replay" or "api".
+    trigger: Mapped[str] = mapped_column(String(12))
+    actor: Mapped[str] = mapped_column(String(200))
+    queued_at: Mapped[datetime] = _created()
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The worker holding the run and until when; another may take it over after that.
+    worker: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: How many times a worker started (or took over) this run.
+    starts: Mapped[int] = mapped_column(Integer, default=0)
+    #: Push: the segment runs the planned changes go from and to.
+    from_segment_run: Mapped[int | None] = mapped_column(BigId)
+    to_segment_run: Mapped[int | None] = mapped_column(BigId)
+    planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    planned: Mapped[int] = mapped_column(BigId, default=0)
+    sent: Mapped[int] = mapped_column(BigId, default=0)
+    accepted: Mapped[int] = mapped_column(BigId, default=0)
+    rejected: Mapped[int] = mapped_column(BigId, default=0)
+    skipped_consent: Mapped[int] = mapped_column(BigId, default=0)
+    dead_lettered: Mapped[int] = mapped_column(BigId, default=0)
+    #: Parked with an unknown outcome: never resent without a person deciding.
+    unknown: Mapped[int] = mapped_column(BigId, default=0)
+    #: Still failing when the retry budget ran out: retried by the next run.
+    failed: Mapped[int] = mapped_column(BigId, default=0)
+    retries: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    #: Kind-specific facts (pull: duplicates and checkpoints; push: audience, warnings).
+    details: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+
+
+class SyncBatch(Base):
+    """One batch of a run: what was sent in one call, and how it ended."""
+
+    __tablename__ = "sync_batches"
+    __table_args__ = (UniqueConstraint("run_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    #: add, remove or replace (push); write (pull).
+    operation: Mapped[str] = mapped_column(String(12))
+    size: Mapped[int] = mapped_column(Integer)
+    #: sending, acked (results recorded), failed.
+    status: Mapped[str] = mapped_column(String(12))
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    unknown: Mapped[int] = mapped_column(Integer, default=0)
+    retry: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = _created()
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class SyncAttempt(Base):
+    """One call of a batch to the platform (retries are further attempts)."""
+
+    __tablename__ = "sync_attempts"
+    __table_args__ = (UniqueConstraint("batch_id", "number"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("sync_batches.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: ok, retryable, rate_limited, auth_failed, config_invalid, permanent, unknown, error.
+    outcome: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+    #: The seconds the platform asked us to wait (Retry-After), if it did.
+    retry_after: Mapped[float | None] = mapped_column(Double)
+
+
+class SyncOperation(Base):
+    """The ledger: one membership change of one push sync, and what became of it.
+
+    ``key`` is the deterministic operation id sent to the platform as the member's key:
+    the same change always has the same key, so a batch sent again is idempotent, and
+    this row shows it was applied once.
+    """
+
+    __tablename__ = "sync_operations"
+    __table_args__ = (
+        Index(None, "sync_id", "status", "id"),
+        Index(None, "sync_id", "profile_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    sync_id: Mapped[int] = mapped_column(ForeignKey("syncs.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    profile_id: Mapped[int] = mapped_column(BigId)
+    #: add, remove or replace.
+    action: Mapped[str] = mapped_column(String(8))
+    #: The segment run the change was planned from.
+    segment_run_id: Mapped[int | None] = mapped_column(BigId)
+    #: pending, accepted, rejected, unknown, skipped (no consent), superseded.
+    status: Mapped[str] = mapped_column(String(12))
+    #: The run that planned it and the run (and batch) that settled it.
+    planned_run_id: Mapped[int] = mapped_column(BigId)
+    run_id: Mapped[int | None] = mapped_column(BigId)
+    batch_seq: Mapped[int | None] = mapped_column(Integer)
+    #: Times it was handed to the platform (more than one only after retries).
+    sends: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str | None] = mapped_column(Text)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SyncDeadLetter(Base):
+    """A record a push sync could not deliver, with the reason; replayable by hand."""
+
+    __tablename__ = "sync_dead_letters"
+    __table_args__ = (Index(None, "sync_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    sync_id: Mapped[int] = mapped_column(ForeignKey("syncs.id", ondelete="CASCADE"))
+    run_id: Mapped[int] = mapped_column(BigId)
+    operation_id: Mapped[int] = mapped_column(
+        ForeignKey("sync_operations.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(40))
+    profile_id: Mapped[int] = mapped_column(BigId)
+    action: Mapped[str] = mapped_column(String(8))
+    #: rejected (by the platform), unprepared (no usable identifier), unknown (parked).
+    kind: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str] = mapped_column(Text)
+    code: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = _created()
+    replayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    replayed_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class SyncTick(Base):
+    """A cron tick claimed by a scheduler: the primary key lets only one claim it."""
+
+    __tablename__ = "sync_ticks"
+
+    sync_id: Mapped[int] = mapped_column(
+        ForeignKey("syncs.id", ondelete="CASCADE"), primary_key=True
+    )
+    fire_at: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    claimed_by: Mapped[str] = mapped_column(String(200))
+    claimed_at: Mapped[datetime] = _created()
+    #: The run it queued; None when a queued run already covered it (coalesced).
+    run_id: Mapped[int | None] = mapped_column(BigId)

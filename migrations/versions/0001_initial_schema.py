@@ -148,6 +148,7 @@ def upgrade() -> None:
         sa.Column("hashed", sa.Boolean(), nullable=False),
         sa.Column("value_encrypted", sa.LargeBinary(), nullable=True),
         sa.Column("source_id", BIG_ID, nullable=True),
+        sa.Column("message_id", sa.String(length=200), nullable=True),
         sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -169,7 +170,7 @@ def upgrade() -> None:
         "merges",
         sa.Column("id", BIG_ID, nullable=False),
         sa.Column("survivor_id", BIG_ID, nullable=False),
-        sa.Column("merged_id", BIG_ID, nullable=False),
+        sa.Column("merged_id", BIG_ID, nullable=True),
         sa.Column("reason", sa.String(length=200), nullable=False),
         sa.Column("evidence", JSON_DOC, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

@@ -43,7 +43,7 @@ def _settings(tmp_path: Path, database_url: str) -> Settings:
 @pytest.fixture
 def app(tmp_path: Path, db: Database) -> Any:
     plugins = load_plugins(builtins=[RoutesPlugin()], entry_points=False)
-    return create_app(_settings(tmp_path, str(db.engine.url)), plugins=plugins, db=db)
+    return create_app(_settings(tmp_path, str(db.engine.url)), plugins=plugins)
 
 
 async def test_health_reports_the_database(app: Any, backend: str) -> None:

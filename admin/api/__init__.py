@@ -1,0 +1,15 @@
+"""The REST API under /api/v1: token auth on every route, one JSON error shape."""
+
+from __future__ import annotations
+
+from litestar import Router
+
+from junction.admin.api.auth import require_token
+from junction.admin.api.profiles import ProfileController
+
+
+def api_router() -> Router:
+    return Router(path="/api/v1", route_handlers=[ProfileController], guards=[require_token])
+
+
+__all__ = ["api_router"]

@@ -1,0 +1,320 @@
+"""Reading ID-mapping's input from the database and writing its plan back, set-based.
+
+Every query here takes the whole batch: identifiers are looked up with one
+``(type, scope, value) IN (...)`` per chunk, profiles are inserted with one
+``INSERT ... RETURNING``, links and event assignments with one executemany each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import bindparam, insert, select, text, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from junction.core.db.tables import (
+    Consent,
+    Event,
+    Identity,
+    IdentityConflict,
+    IdentityTombstone,
+    Merge,
+    Order,
+    Profile,
+)
+from junction.core.db.types import utcnow
+from junction.core.identity.graph import MergeRecord, Plan
+from junction.core.identity.keys import Key
+from junction.core.identity.rules import IdentityRules
+from junction.core.model import PII_TYPES, merge_traits
+from junction.core.secrets import SecretBox
+
+_CHUNK = 2000  # SQLite allows 32766 bound parameters; three per key
+
+
+class StaleBatch(Exception):
+    """A profile this batch read was merged by another worker; redo the batch."""
+
+
+class ProfileState(NamedTuple):
+    traits: dict[str, Any]
+    stamps: dict[str, datetime]
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def lock_keys(session: AsyncSession, keys: Iterable[Key]) -> None:
+    """Serialize workers whose batches share identifiers (PostgreSQL only).
+
+    Transaction-scoped advisory locks, taken in one sorted order by every worker, so
+    two batches that overlap wait for each other instead of both creating a profile
+    for the same new identifier, and can't deadlock on these locks. SQLite already
+    runs one writer at a time.
+    """
+    if session.bind.dialect.name != "postgresql":
+        return
+    hashes = sorted({_lock_id(key) for key in keys})
+    if hashes:
+        await session.execute(
+            text("SELECT count(pg_advisory_xact_lock(h)) FROM unnest(CAST(:hs AS bigint[])) h"),
+            {"hs": hashes},
+        )
+
+
+def _lock_id(key: Key) -> int:
+    digest = hashlib.blake2b("\x1f".join(key).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+async def load_owners(session: AsyncSession, keys: Sequence[Key]) -> dict[Key, int]:
+    owners: dict[Key, int] = {}
+    for chunk in _chunks(keys):
+        rows = await session.execute(
+            select(Identity.type, Identity.scope, Identity.value, Identity.profile_id).where(
+                tuple_(Identity.type, Identity.scope, Identity.value).in_(
+                    [tuple(key) for key in chunk]
+                )
+            )
+        )
+        owners.update({Key(t, s, v): p for t, s, v, p in rows})
+    return owners
+
+
+async def load_tombstones(session: AsyncSession, keys: Sequence[Key]) -> set[Key]:
+    found: set[Key] = set()
+    for chunk in _chunks(keys):
+        rows = await session.execute(
+            select(IdentityTombstone.type, IdentityTombstone.scope, IdentityTombstone.value).where(
+                tuple_(
+                    IdentityTombstone.type, IdentityTombstone.scope, IdentityTombstone.value
+                ).in_([tuple(key) for key in chunk])
+            )
+        )
+        found.update(Key(*row) for row in rows)
+    return found
+
+
+async def load_profiles(
+    session: AsyncSession, profile_ids: set[int], rules: IdentityRules
+) -> tuple[dict[int, ProfileState], list[tuple[int, Key]]]:
+    """Lock the profiles the batch touches and read their traits and limited identifiers.
+
+    Raises:
+        StaleBatch: one of them was merged away since its identifiers were read.
+    """
+    ids = sorted(profile_ids)
+    states: dict[int, ProfileState] = {}
+    limited: list[tuple[int, Key]] = []
+    limited_types = [t for t, rule in rules.rules.items() if rule.limit is not None]
+    for chunk in _chunks(ids, 5000):
+        query = select(Profile.id, Profile.traits, Profile.trait_updated_at, Profile.merged_into)
+        query = query.where(Profile.id.in_(chunk)).order_by(Profile.id)
+        if session.bind.dialect.name == "postgresql":
+            query = query.with_for_update()
+        for pid, traits, stamps, merged_into in await session.execute(query):
+            if merged_into is not None:
+                raise StaleBatch(f"profile {pid} was merged into {merged_into}")
+            states[pid] = ProfileState(dict(traits), _parse_stamps(stamps))
+        rows = await session.execute(
+            select(Identity.profile_id, Identity.type, Identity.scope, Identity.value).where(
+                Identity.profile_id.in_(chunk), Identity.type.in_(limited_types)
+            )
+        )
+        limited.extend((pid, Key(t, s, v)) for pid, t, s, v in rows)
+    return states, limited
+
+
+async def apply_plan(
+    session: AsyncSession,
+    plan: Plan,
+    states: dict[int, ProfileState],
+    raw_values: dict[Key, str | None],
+    link_sources: dict[Key, tuple[int | None, str]],
+    box: SecretBox,
+) -> dict[int, int]:
+    """Write ``plan``; return the mapping from temporary to real profile ids."""
+    now = utcnow()
+    final_traits = _final_traits(plan, states)
+    real: dict[int, int] = {}
+    if plan.new_profiles:
+        rows = [
+            {
+                "traits": final_traits.get(temp, ProfileState({}, {})).traits,
+                "trait_updated_at": _dump_stamps(final_traits.get(temp, ProfileState({}, {}))),
+                "created_at": now,
+                "updated_at": now,
+            }
+            for temp in plan.new_profiles
+        ]
+        result = await session.execute(
+            insert(Profile).returning(Profile.id, sort_by_parameter_order=True), rows
+        )
+        real = dict(zip(plan.new_profiles, result.scalars().all(), strict=True))
+
+    def final(profile: int) -> int:
+        return real.get(profile, profile)
+
+    if plan.links:
+        await session.execute(
+            insert(Identity),
+            [
+                {
+                    "profile_id": final(profile),
+                    "type": key.type,
+                    "scope": key.scope,
+                    "value": key.value,
+                    "hashed": key.type in PII_TYPES,
+                    "value_encrypted": _seal(box, key, raw_values.get(key)),
+                    "source_id": link_sources.get(key, (None, None))[0],
+                    "message_id": link_sources.get(key, (None, None))[1],
+                    "first_seen_at": now,
+                    "last_seen_at": now,
+                }
+                for key, profile in plan.links.items()
+            ],
+        )
+    await _apply_merges(session, plan, final, now)
+    updates = [
+        {"pid": pid, "new_traits": state.traits, "stamps": _dump_stamps(state), "now": now}
+        for pid, state in final_traits.items()
+        if pid > 0
+    ]
+    if updates:
+        profiles = Profile.__table__
+        await session.execute(
+            update(profiles)
+            .where(profiles.c.id == bindparam("pid"))
+            .values(
+                traits=bindparam("new_traits"),
+                trait_updated_at=bindparam("stamps"),
+                updated_at=bindparam("now"),
+            ),
+            updates,
+        )
+    if plan.conflicts:
+        await session.execute(
+            insert(IdentityConflict),
+            [
+                {
+                    "message_id": c.message_id,
+                    "source_id": c.source_id,
+                    "type": c.key.type,
+                    "scope": c.key.scope,
+                    "value": c.key.value,
+                    "kept_profile_id": final(c.kept),
+                    "refused_profile_id": None if c.refused is None else final(c.refused),
+                    "reason": c.reason,
+                    "created_at": now,
+                }
+                for c in plan.conflicts
+            ],
+        )
+    return real
+
+
+async def _apply_merges(session: AsyncSession, plan: Plan, final: Any, now: datetime) -> None:
+    parents = {m.merged: m.survivor for m in plan.merges}
+
+    def root(pid: int) -> int:
+        while pid in parents:
+            pid = parents[pid]
+        return final(pid)
+
+    for merge in plan.merges:
+        # Point at the final survivor, so a merged profile is one hop from its owner.
+        survivor, merged = root(merge.survivor), merge.merged
+        if merged < 0:
+            # Born in this batch and never stored: its links already point at the
+            # survivor, but the event that joined them is still the "why".
+            await session.execute(insert(Merge).values(**_merge_row(merge, survivor, None, now)))
+            continue
+        for table in (Identity, Event, Order, Consent):
+            await session.execute(
+                update(table).where(table.profile_id == merged).values(profile_id=survivor)
+            )
+        await session.execute(
+            update(IdentityConflict)
+            .where(IdentityConflict.refused_profile_id == merged)
+            .values(refused_profile_id=survivor)
+        )
+        await session.execute(
+            update(Profile)
+            .where(Profile.id == merged)
+            .values(merged_into=survivor, traits={}, trait_updated_at={}, updated_at=now)
+        )
+        await session.execute(insert(Merge).values(**_merge_row(merge, survivor, merged, now)))
+
+
+def _merge_row(
+    merge: MergeRecord, survivor: int, merged: int | None, now: datetime
+) -> dict[str, Any]:
+    return {
+        "survivor_id": survivor,
+        "merged_id": merged,
+        "reason": "an event carried identifiers of both profiles",
+        "evidence": {
+            "message_id": merge.message_id,
+            "source_id": merge.source_id,
+            "survivor_identifiers": [_key_json(k) for k in merge.survivor_keys],
+            "merged_identifiers": [_key_json(k) for k in merge.merged_keys],
+        },
+        "created_at": now,
+    }
+
+
+def _final_traits(plan: Plan, states: dict[int, ProfileState]) -> dict[int, ProfileState]:
+    """Each touched profile's traits after merges and this batch's identify calls."""
+    result: dict[int, ProfileState] = {}
+    absorbed: dict[int, list[int]] = {}
+    for merge in plan.merges:
+        if merge.merged > 0:
+            absorbed.setdefault(merge.survivor, []).append(merge.merged)
+    # Follow chains: a survivor may itself have been merged later in the batch.
+    survivors = {m.merged: m.survivor for m in plan.merges}
+
+    def root(pid: int) -> int:
+        while pid in survivors:
+            pid = survivors[pid]
+        return pid
+
+    for survivor, merged_ids in absorbed.items():
+        for merged in merged_ids:
+            target = root(survivor)
+            base = result.get(target) or states.get(target) or ProfileState({}, {})
+            other = states.get(merged, ProfileState({}, {}))
+            result[target] = ProfileState(*merge_traits(*base, other.traits, other.stamps))
+    for pid, writes in plan.trait_writes.items():
+        state = result.get(pid) or states.get(pid) or ProfileState({}, {})
+        for traits, at in writes:
+            state = ProfileState(*merge_traits(state.traits, state.stamps, traits, at))
+        result[pid] = state
+    return result
+
+
+def _seal(box: SecretBox, key: Key, raw: str | None) -> bytes | None:
+    if raw is None:
+        return None
+    return box.seal({"value": raw}, context=f"identity:{key.type}:{key.value}")
+
+
+def open_identity_value(box: SecretBox, type: str, hashed_value: str, sealed: bytes) -> str:
+    """The raw (normalized) value of a PII identity, for channels that must send to it."""
+    return str(box.open(sealed, context=f"identity:{type}:{hashed_value}")["value"])
+
+
+def _key_json(key: Key) -> dict[str, str]:
+    return {"type": key.type, "scope": key.scope, "value": key.value}
+
+
+def _parse_stamps(raw: dict[str, str]) -> dict[str, datetime]:
+    return {name: datetime.fromisoformat(value) for name, value in raw.items()}
+
+
+def _dump_stamps(state: ProfileState) -> dict[str, str]:
+    return {name: stamp.isoformat() for name, stamp in state.stamps.items()}

@@ -1,0 +1,58 @@
+"""What receivers (routes contributed through ``register_routes``) use to take data in.
+
+A receiver authenticates its caller its own way (a write key, a platform signature),
+then hands the data to :class:`Ingest`. Litestar injects the hub's implementation into
+any route handler that declares a parameter named ``ingest``::
+
+    @post("/hooks/acme/events")
+    async def receive(data: bytes, ingest: Ingest, request: Request) -> dict:
+        source = await ingest.authenticate(request.headers["x-acme-key"])
+        ...
+        result = await ingest.write_events(source, events)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import msgspec
+
+from junction.core.model import Event
+from junction.plugins.records import Record
+
+
+class SourceRef(msgspec.Struct, frozen=True, kw_only=True):
+    """The source connection a request was authenticated as."""
+
+    id: int
+    name: str
+    plugin: str
+
+
+class IngestResult(msgspec.Struct, frozen=True, kw_only=True):
+    """What a write did: every item is either accepted or a duplicate (by its id)."""
+
+    accepted: int
+    duplicates: int
+
+
+@runtime_checkable
+class Ingest(Protocol):
+    """The hub's durable intake, shared by every receiver."""
+
+    async def authenticate(self, write_key: str) -> SourceRef | None:
+        """The enabled source connection owning ``write_key``; None if unknown or revoked."""
+        ...
+
+    async def write_events(self, source: SourceRef, events: Sequence[Event]) -> IngestResult:
+        """Store ``events`` durably for ``source``; returns only after they are committed.
+
+        Events are deduplicated by ``message_id`` per source (a missing one is assigned)
+        and stamped with ``received_at``; ID-mapping runs after the commit.
+        """
+        ...
+
+    async def write_records(self, source: SourceRef, records: Sequence[Record]) -> IngestResult:
+        """Store profile, order and consent records (and events) durably for ``source``."""
+        ...
