@@ -21,6 +21,7 @@ from junction.core.identity import Resolver
 from junction.core.ingest import HubIngest
 from junction.core.secrets import SecretBox
 from junction.core.settings import Settings
+from junction.core.sync import BackgroundSync, SyncEngine
 from junction.plugins.manager import Plugins, load_plugins
 
 log = logging.getLogger("junction.http")
@@ -59,7 +60,8 @@ def create_app(
     The app owns (opens and closes) the database unless one is passed in, and refuses
     to start against a schema that isn't migrated to this version's head. Its lifespan
     runs the ingest's group-commit writer (flushed before the database closes) and,
-    with ``workers``, the embedded background work: ID-mapping of what was ingested.
+    with ``workers``, the embedded background work: ID-mapping of what was ingested,
+    and the sync scheduler and worker.
     """
     settings = settings or Settings.from_env()
     plugins = plugins or load_plugins(settings.plugins)
@@ -73,15 +75,23 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await database.require_current_schema()
         await intake.start()
-        background = _Background(resolver.run if workers else None)
+        # The embedded deployment's background work: ID-mapping, and the sync
+        # scheduler and worker (pull syncs write through the intake).
+        resolving = _Background(resolver.run if workers else None)
+        syncing = BackgroundSync(SyncEngine(database, plugins, box, intake=intake))
+        if workers:
+            await syncing.start()
         try:
             yield
         finally:
-            # Flush accepted writes first, then let background work finish its batch,
-            # and only then close the database they both use.
+            # Stop sync runs first (their leases are released, so they resume on the next
+            # start), flush accepted writes, let ID-mapping finish its batch, and only
+            # then close the database they all use.
             try:
+                if workers:
+                    await syncing.stop()
                 await intake.stop()
-                await background.stop()
+                await resolving.stop()
             finally:
                 if owns_db:
                     await database.close()

@@ -97,9 +97,12 @@ def _register() -> None:
     from junction.admin.cli import (  # noqa: F401
         audit,
         connections,
+        demo,
         plugins,
         profiles,
+        segments,
         server,
+        syncs,
         tokens,
     )
 

@@ -65,7 +65,15 @@ def serve(hub: Hub, host: str | None, port: int | None, run_migrations: bool) ->
     console.print(f"Junction on [bold]http://{bind_host}:{bind_port}[/]", soft_wrap=True)
     console.print(f"  database   {_display_url(settings.database_url)}", soft_wrap=True)
     console.print(f"  secret key {hub.secrets.key_id}", soft_wrap=True)
-    uvicorn.run(app, host=bind_host, port=bind_port, log_level=settings.log_level)
+    # One line per request costs more than ingesting the request's events: access logs
+    # only when debugging.
+    uvicorn.run(
+        app,
+        host=bind_host,
+        port=bind_port,
+        log_level=settings.log_level,
+        access_log=settings.log_level == "debug",
+    )
 
 
 @cli.group("secret-key")

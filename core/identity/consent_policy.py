@@ -88,7 +88,7 @@ class ConsentGate:
         if not self.pending:
             return
         await session.execute(
-            insert(Consent),
+            insert(Consent.__table__),
             [
                 {
                     "profile_id": final(profile),

@@ -152,8 +152,9 @@ async def apply_plan(
             }
             for temp in plan.new_profiles
         ]
+        profiles = Profile.__table__
         result = await session.execute(
-            insert(Profile).returning(Profile.id, sort_by_parameter_order=True), rows
+            insert(profiles).returning(profiles.c.id, sort_by_parameter_order=True), rows
         )
         real = dict(zip(plan.new_profiles, result.scalars().all(), strict=True))
 
@@ -162,7 +163,7 @@ async def apply_plan(
 
     if plan.links:
         await session.execute(
-            insert(Identity),
+            insert(Identity.__table__),  # Core: no ORM bookkeeping per row
             [
                 {
                     "profile_id": final(profile),
@@ -199,7 +200,7 @@ async def apply_plan(
         )
     if plan.conflicts:
         await session.execute(
-            insert(IdentityConflict),
+            insert(IdentityConflict.__table__),
             [
                 {
                     "message_id": c.message_id,
@@ -219,6 +220,9 @@ async def apply_plan(
 
 
 async def _apply_merges(session: AsyncSession, plan: Plan, final: Any, now: datetime) -> None:
+    """Re-point everything of each merged profile at its final survivor, set-based."""
+    if not plan.merges:
+        return
     parents = {m.merged: m.survivor for m in plan.merges}
 
     def root(pid: int) -> int:
@@ -226,29 +230,43 @@ async def _apply_merges(session: AsyncSession, plan: Plan, final: Any, now: date
             pid = parents[pid]
         return final(pid)
 
-    for merge in plan.merges:
-        # Point at the final survivor, so a merged profile is one hop from its owner.
-        survivor, merged = root(merge.survivor), merge.merged
-        if merged < 0:
-            # Born in this batch and never stored: its links already point at the
-            # survivor, but the event that joined them is still the "why".
-            await session.execute(insert(Merge).values(**_merge_row(merge, survivor, None, now)))
-            continue
-        for table in (Identity, Event, Order, Consent):
-            await session.execute(
-                update(table).where(table.profile_id == merged).values(profile_id=survivor)
-            )
+    # Point at the final survivor, so a merged profile is one hop from its owner. A
+    # profile born in this batch (negative id) was never stored: its links already
+    # point at the survivor, and only the evidence of the merge is written.
+    moves = [
+        {"merged": m.merged, "survivor": root(m.survivor)} for m in plan.merges if m.merged > 0
+    ]
+    await session.execute(
+        insert(Merge.__table__),
+        [
+            _merge_row(m, root(m.survivor), m.merged if m.merged > 0 else None, now)
+            for m in plan.merges
+        ],
+    )
+    if not moves:
+        return
+    for table in (Identity, Event, Order, Consent):
+        core = table.__table__
         await session.execute(
-            update(IdentityConflict)
-            .where(IdentityConflict.refused_profile_id == merged)
-            .values(refused_profile_id=survivor)
+            update(core)
+            .where(core.c.profile_id == bindparam("merged"))
+            .values(profile_id=bindparam("survivor")),
+            moves,
         )
-        await session.execute(
-            update(Profile)
-            .where(Profile.id == merged)
-            .values(merged_into=survivor, traits={}, trait_updated_at={}, updated_at=now)
-        )
-        await session.execute(insert(Merge).values(**_merge_row(merge, survivor, merged, now)))
+    conflicts = IdentityConflict.__table__
+    await session.execute(
+        update(conflicts)
+        .where(conflicts.c.refused_profile_id == bindparam("merged"))
+        .values(refused_profile_id=bindparam("survivor")),
+        moves,
+    )
+    profiles = Profile.__table__
+    await session.execute(
+        update(profiles)
+        .where(profiles.c.id == bindparam("merged"))
+        .values(merged_into=bindparam("survivor"), traits={}, trait_updated_at={}, updated_at=now),
+        moves,
+    )
 
 
 def _merge_row(

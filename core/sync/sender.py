@@ -1,0 +1,202 @@
+"""Sending one batch: rate limit, retries, per-record results, and the acknowledgement."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from junction.core.db.types import utcnow
+from junction.core.sync.batches import close_batch, open_batch, record_attempt
+from junction.core.sync.job import Job, RunAborted
+from junction.core.sync.ledger import Action, Op, OpStatus, dead_letter, settle
+from junction.core.sync.outcomes import BatchOutcome, describe, judge
+from junction.core.sync.retry import backoff, call_with_retries
+from junction.core.sync.runs import fence
+from junction.plugins import (
+    Audience,
+    AudienceDestination,
+    AuthFailed,
+    BatchResult,
+    ConfigInvalid,
+    JobState,
+    Member,
+    OutcomeUnknown,
+    PermanentFailure,
+    ReplaceSession,
+    Retryable,
+)
+
+__all__ = ["Sender"]
+
+#: Polls of a long-running platform job before its records count as failed (for now).
+MAX_POLLS = 30
+
+
+class Sender:
+    """Sends the batches of one run to one audience."""
+
+    def __init__(self, job: Job, audience: Audience, *, seq: int) -> None:
+        assert isinstance(job.connector, AudienceDestination)
+        self.job = job
+        self.connector = job.connector
+        self.audience = audience
+        self.seq = seq
+        #: RETRY answers per key in this run: resent while the budget allows.
+        self.retries: dict[str, int] = {}
+        self.session_id = f"junction-{job.sync.id}-{job.run.id}"
+
+    async def send(
+        self, action: Action, ops: Sequence[Op], members: Sequence[Member], *, last: bool
+    ) -> None:
+        """Send ``members`` (one per op, same keys) and acknowledge the batch.
+
+        Raises:
+            AuthFailed, ConfigInvalid: the destination refused the credentials or config.
+            RunAborted: the plugin raised something outside its error hierarchy.
+            LeaseLost: the run was taken over.
+        """
+        job = self.job
+        by_key = {member.key: member for member in members}
+        batch = [by_key[op.key] for op in ops]
+        self.seq += 1
+        seq = self.seq
+        batch_id = await open_batch(job, seq, action.value, len(batch))
+        attempts = 0
+        started = utcnow()
+
+        async def on_attempt(number: int, error: BaseException | None) -> None:
+            nonlocal attempts, started
+            attempts = number
+            await record_attempt(job, batch_id, number, started, error)
+            started = utcnow()
+
+        async def call() -> BatchResult:
+            if job.bucket is not None:
+                await job.bucket.acquire()
+            if action is Action.ADD:
+                return await self.connector.add(job.ctx, self.audience, batch)
+            if action is Action.REMOVE:
+                return await self.connector.remove(job.ctx, self.audience, batch)
+            session = ReplaceSession(id=self.session_id, seq=seq, last=last)
+            return await self.connector.replace(job.ctx, self.audience, batch, session)
+
+        error: str | None = None
+        try:
+            result = await call_with_retries(
+                call, policy=job.policy, budget=job.budget, on_attempt=on_attempt
+            )
+            result = await self._settled(result)
+            outcome = judge(ops, action.value, result)
+            warnings = list(result.warnings)
+        except Retryable as exc:
+            error = f"gave up after {attempts} attempts: {describe(exc)}"
+            outcome, warnings = BatchOutcome(), []
+            outcome.retry = [op.key for op in ops]
+            self.retries.update({op.key: 10**6 for op in ops})  # no more tries this run
+        except OutcomeUnknown as exc:
+            error = describe(exc)
+            outcome, warnings = _all(ops, action, OpStatus.UNKNOWN, error, "unknown"), []
+        except PermanentFailure as exc:
+            error = describe(exc)
+            outcome, warnings = (
+                _all(ops, action, OpStatus.REJECTED, error, "rejected", exc.code),
+                [],
+            )
+        except (AuthFailed, ConfigInvalid) as exc:
+            await self._close_failed(batch_id, attempts, describe(exc))
+            raise
+        except Exception as exc:
+            message = f"the {job.spec.name} plugin failed: {describe(exc)}"
+            await self._close_failed(batch_id, attempts, message)
+            raise RunAborted(message) from exc
+        await self._acknowledge(action, ops, outcome, batch_id, seq, attempts, error, warnings)
+
+    async def _settled(self, result: BatchResult) -> BatchResult:
+        """Follow a long-running platform job to its end; its results replace the batch's."""
+        job = self.job
+        if result.job is None:
+            return result
+        for poll in range(1, MAX_POLLS + 1):
+            status = await self.connector.poll(job.ctx, result.job)
+            if status.state is JobState.SUCCEEDED:
+                return BatchResult(results=status.results or result.results)
+            if status.state is JobState.FAILED:
+                raise Retryable(f"the platform job {result.job.id} failed: {status.message}")
+            await job.policy.sleep(backoff(job.policy, poll, None))
+        raise Retryable(f"the platform job {result.job.id} did not finish in {MAX_POLLS} polls")
+
+    async def _acknowledge(
+        self,
+        action: Action,
+        ops: Sequence[Op],
+        outcome: BatchOutcome,
+        batch_id: int,
+        seq: int,
+        attempts: int,
+        error: str | None,
+        warnings: list[str],
+    ) -> None:
+        job = self.job
+        failed = 0
+        for op in ops:
+            if op.key not in outcome.retry:
+                continue
+            tries = self.retries.get(op.key, 0) + 1
+            self.retries[op.key] = tries
+            # A replacement session can't take a record back later: fail it now.
+            if (
+                action is not Action.REPLACE
+                and tries < job.policy.attempts
+                and job.budget.can_spend(0)
+            ):
+                job.budget.spend(0)
+                outcome.updates.append({"op_id": op.id, "status": OpStatus.PENDING.value})
+            else:
+                failed += 1
+                outcome.updates.append(
+                    {"op_id": op.id, "status": OpStatus.FAILED.value, "reason": error or "retry"}
+                )
+        fresh = sum(1 for op in ops if op.run_id != job.run.id)
+        async with job.db.transaction() as session:
+            await fence(
+                session,
+                job.run.id,
+                job.worker,
+                sent=fresh,
+                accepted=outcome.accepted,
+                rejected=outcome.rejected,
+                dead_lettered=outcome.rejected,
+                unknown=outcome.unknown,
+                failed=failed,
+                retries=max(0, attempts - 1) + len(outcome.retry) - failed,
+            )
+            await settle(session, outcome.updates, run_id=job.run.id, batch_seq=seq, sends=attempts)
+            await dead_letter(session, outcome.letters, sync_id=job.sync.id, run_id=job.run.id)
+            await close_batch(
+                session,
+                batch_id,
+                status="failed" if error and not outcome.accepted else "acked",
+                accepted=outcome.accepted,
+                rejected=outcome.rejected,
+                unknown=outcome.unknown,
+                retry=len(outcome.retry),
+                attempts=attempts,
+                error=error or ("; ".join(warnings) if warnings else None),
+            )
+
+    async def _close_failed(self, batch_id: int, attempts: int, error: str) -> None:
+        async with self.job.db.transaction() as session:
+            await close_batch(session, batch_id, status="failed", attempts=attempts, error=error)
+
+
+def _all(
+    ops: Sequence[Op],
+    action: Action,
+    status: OpStatus,
+    reason: str,
+    kind: str,
+    code: str | None = None,
+) -> BatchOutcome:
+    outcome = BatchOutcome()
+    for op in ops:
+        outcome.add(op, action.value, status, reason, code, kind)
+    return outcome
