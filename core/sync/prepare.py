@@ -2,8 +2,9 @@
 
 For each identifier type the sync sends, every identity of the profile is normalized
 and hashed as the destination's :class:`IdentifierRule` says, through the PII
-registry. Phone and e-mail identities are stored hashed, so their raw (normalized)
-value is opened from ``identities.value_encrypted`` first. Values the rule can't
+registry. Phone and e-mail identities are stored as the SHA-256 of the hub's own
+normalization: when the rule asks for exactly that, the stored digest is sent as it is;
+otherwise the raw (normalized) value is opened from ``identities.value_encrypted``. Values the rule can't
 take are skipped; a member left with no identifier can't be matched by anyone and is
 dead-lettered by the caller.
 """
@@ -18,11 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from junction.core.db.tables import Identity
 from junction.core.errors import ConfigError, SecretKeyError
 from junction.core.identity.store import open_identity_value
-from junction.core.pii import InvalidIdentifier, PiiRegistry
+from junction.core.pii import InvalidIdentifier, PiiRegistry, default_normalizer
 from junction.core.secrets import SecretBox
 from junction.core.sync.ledger import Op
 from junction.core.sync.sql import among
-from junction.plugins import IdentifierRule, Member, PreparedIdentifier
+from junction.plugins import Hashing, IdentifierRule, Member, PreparedIdentifier
 
 __all__ = ["MemberFactory"]
 
@@ -102,6 +103,12 @@ class MemberFactory:
         self, kind: str, scope: str, value: str, hashed: bool, sealed: bytes | None
     ) -> PreparedIdentifier | None:
         rule = self.rules[kind]
+        if hashed and self._stored_digest_fits(kind, rule):
+            # The hub matches on SHA-256 of the default normalization, which is exactly
+            # what this rule asks for: send the stored digest, no decryption needed.
+            return PreparedIdentifier(
+                type=kind, value=value, scope=scope, platform_key=rule.platform_key
+            )
         if hashed:
             if sealed is None:
                 return None  # only the digest is kept: no rule but the hub's own could use it
@@ -118,3 +125,8 @@ class MemberFactory:
         return PreparedIdentifier(
             type=kind, value=prepared, scope=scope, platform_key=rule.platform_key
         )
+
+    def _stored_digest_fits(self, kind: str, rule: IdentifierRule) -> bool:
+        # ID-mapping stores SHA-256 of the built-in default normalization.
+        effective = rule.normalizer or self.registry.default_for(kind)
+        return rule.hashing == Hashing.SHA256 and effective == default_normalizer(kind)

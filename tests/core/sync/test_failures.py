@@ -13,6 +13,7 @@ from sqlalchemy import select
 from junction.core.connections import Connections
 from junction.core.db import Database
 from junction.core.db.tables import SyncOperation
+from junction.core.pii import PiiRegistry
 from junction.core.sync import get_run, list_dead_letters, replay_dead_letters
 from junction.core.sync.runs import claim
 from junction.destinations.webhook import Webhook
@@ -258,7 +259,12 @@ async def test_a_failure_while_preparing_fails_the_run_visibly(db: Database) -> 
         actor="t",
     )
     await make_push(db, registry, name="other-key", connection="hook2")
-    engine = make_engine(db, registry, other, {"hook2": FakeWebhook(SECRET).transport()})
+    # A normalization other than the hub's own needs the raw value, not the stored digest.
+    pii = PiiRegistry()
+    pii.set_default("email", "gmail_canonical")
+    engine = make_engine(
+        db, registry, other, {"hook2": FakeWebhook(SECRET).transport()}, registry=pii
+    )
     run = await asyncio.wait_for(run_sync(engine, "other-key"), timeout=30)
     assert run.status == "failed"
     assert "can't open identity values" in (run.error or "")
