@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, insert, select, text, tuple_, update
+from sqlalchemy import String, bindparam, func, insert, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.core.db.tables import (
@@ -73,30 +74,55 @@ def _lock_id(key: Key) -> int:
 
 
 async def load_owners(session: AsyncSession, keys: Sequence[Key]) -> dict[Key, int]:
-    owners: dict[Key, int] = {}
-    for chunk in _chunks(keys):
-        rows = await session.execute(
-            select(Identity.type, Identity.scope, Identity.value, Identity.profile_id).where(
-                tuple_(Identity.type, Identity.scope, Identity.value).in_(
-                    [tuple(key) for key in chunk]
-                )
-            )
-        )
-        owners.update({Key(t, s, v): p for t, s, v, p in rows})
-    return owners
+    """Which profile owns each of ``keys`` (keys nobody has are absent)."""
+    rows = await _rows_for_keys(session, Identity.__table__, keys, extra="profile_id")
+    return {Key(t, s, v): p for t, s, v, p in rows}
 
 
 async def load_tombstones(session: AsyncSession, keys: Sequence[Key]) -> set[Key]:
-    found: set[Key] = set()
+    """Those of ``keys`` that belonged to an erased profile."""
+    rows = await _rows_for_keys(session, IdentityTombstone.__table__, keys)
+    return {Key(*row) for row in rows}
+
+
+async def _rows_for_keys(
+    session: AsyncSession, table: Any, keys: Sequence[Key], extra: str | None = None
+) -> list[Any]:
+    """Rows of ``table`` whose (type, scope, value) is among ``keys``, set-based.
+
+    PostgreSQL gets the keys as three arrays joined through ``unnest``, which its
+    planner turns into index lookups on the unique key; a row-value ``IN`` list of
+    thousands of tuples was planned far worse (measured: over half of a batch's time).
+    SQLite handles the ``IN`` list well.
+    """
+    columns = [table.c.type, table.c.scope, table.c.value]
+    if extra:
+        columns.append(table.c[extra])
+    found: list[Any] = []
     for chunk in _chunks(keys):
-        rows = await session.execute(
-            select(IdentityTombstone.type, IdentityTombstone.scope, IdentityTombstone.value).where(
-                tuple_(
-                    IdentityTombstone.type, IdentityTombstone.scope, IdentityTombstone.value
-                ).in_([tuple(key) for key in chunk])
+        if session.bind.dialect.name == "postgresql":
+            wanted = (
+                select(
+                    func.unnest(bindparam("types", type_=ARRAY(String))).label("type"),
+                    func.unnest(bindparam("scopes", type_=ARRAY(String))).label("scope"),
+                    func.unnest(bindparam("vals", type_=ARRAY(String))).label("value"),
+                )
+            ).subquery()
+            query = select(*columns).join(
+                wanted,
+                (table.c.type == wanted.c.type)
+                & (table.c.scope == wanted.c.scope)
+                & (table.c.value == wanted.c.value),
             )
-        )
-        found.update(Key(*row) for row in rows)
+            params = {
+                "types": [k.type for k in chunk],
+                "scopes": [k.scope for k in chunk],
+                "vals": [k.value for k in chunk],
+            }
+            found.extend(await session.execute(query, params))
+        else:
+            query = select(*columns).where(tuple_(*columns[:3]).in_([tuple(key) for key in chunk]))
+            found.extend(await session.execute(query))
     return found
 
 
