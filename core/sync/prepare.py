@@ -4,9 +4,9 @@ For each identifier type the sync sends, every identity of the profile is normal
 and hashed as the destination's :class:`IdentifierRule` says, through the PII
 registry. Phone and e-mail identities are stored as the SHA-256 of the hub's own
 normalization: when the rule asks for exactly that, the stored digest is sent as it is;
-otherwise the raw (normalized) value is opened from ``identities.value_encrypted``. Values the rule can't
-take are skipped; a member left with no identifier can't be matched by anyone and is
-dead-lettered by the caller.
+otherwise the raw (normalized) value is opened from ``identities.value_encrypted``.
+Values the rule can't take are skipped; a member left with no identifier can't be
+matched by anyone and is dead-lettered by the caller.
 """
 
 from __future__ import annotations
