@@ -133,7 +133,12 @@ def web_events(people: list[Customer]) -> list[Event]:
         add(person, at, type="page", name="Home", properties={"path": "/"})
         add(person, at + timedelta(minutes=3), type="page", name="Tea", properties={"path": "/tea"})
         add(person, person.registered, type="track", event="Registered", userId=person.user_id)
-        traits: dict[str, Any] = {"name": person.name, "city": person.city, "phone": person.phone}
+        traits: dict[str, Any] = {
+            "name": person.name,
+            "city": person.city,
+            "phone": person.phone,
+            "registered_at": person.registered.isoformat(),
+        }
         if person.email:
             traits["email"] = person.email
         traits["consent"] = {"sms": person.sms_ok, "ads": person.ads_ok, "email": True}
@@ -156,3 +161,26 @@ def web_events(people: list[Customer]) -> list[Event]:
                 properties={"sku": rng.choice(PRODUCTS)[0]},
             )
     return events
+
+
+#: The demo's audiences, in the segment DSL (docs/segments.md).
+SEGMENTS: dict[str, dict[str, Any]] = {
+    # The seeds' scenario: registered a week ago, no order yet -> an SMS coupon.
+    "new-no-order": {
+        "type": "all",
+        "conditions": [
+            {"type": "trait", "name": "registered_at", "op": "more_than_days_ago", "value": 7},
+            {"type": "trait", "name": "registered_at", "op": "within_days", "value": 14},
+            {"type": "order", "compare": {"op": "eq", "value": 0}},
+            {"type": "consent", "purpose": "sms"},
+        ],
+    },
+    # Buyers who allow ads: an audience for ad platforms.
+    "buyers-ads-ok": {
+        "type": "all",
+        "conditions": [
+            {"type": "order", "compare": {"op": "gte", "value": 1}},
+            {"type": "consent", "purpose": "ads"},
+        ],
+    },
+}

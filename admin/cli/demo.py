@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from junction.admin.cli.app import Hub, cli, pass_hub, run
 from junction.admin.demo_data import (
     ORDER_SOURCE_CONFIG,
+    SEGMENTS,
     customers,
     web_events,
     write_order_database,
@@ -24,6 +25,18 @@ from junction.core.db.migrate import upgrade
 from junction.core.db.tables import Connection, Event, Order, Profile
 from junction.core.identity import Resolver
 from junction.core.ingest import HubIngest
+from junction.core.segments import compute_segment, create_segment, decode_condition
+from junction.core.sync import (
+    SyncCreate,
+    SyncEngine,
+    SyncKind,
+    SyncMode,
+    claim,
+    create_sync,
+    enqueue,
+    get_run,
+)
+from junction.core.traits import recompute_traits
 from junction.plugins import Checkpoint, OrderRecord
 from junction.plugins.receiver import SourceRef
 
@@ -93,10 +106,44 @@ async def _demo(hub: Hub, if_empty: bool) -> dict[str, Any] | None:
             await intake.stop()
         with console.status("Resolving identities into profiles..."):
             await Resolver(db, hub.secrets).resolve_all()
+        syncs = await _audiences(hub, db, service)
         token, _ = await api_tokens.create_token(db, name="demo-admin", role="admin", actor=ACTOR)
-        return {"counts": await _counts(db), "write_key": web.created_write_key, "token": token}
+        return {
+            "counts": {**await _counts(db), **syncs},
+            "write_key": web.created_write_key,
+            "token": token,
+        }
     finally:
         await db.close()
+
+
+async def _audiences(hub: Hub, db: Database, service: Connections) -> dict[str, int]:
+    """Two segments, computed, each synced once to a file export of hashed identifiers."""
+    await service.create(
+        name="exports", plugin="file_export", config={"folder": "demo"}, actor=ACTOR
+    )
+    engine = SyncEngine(db, hub.plugins, hub.secrets)
+    sent: dict[str, int] = {}
+    with console.status("Computing segments and running their syncs..."):
+        await recompute_traits(db)
+        for name, definition in SEGMENTS.items():
+            await create_segment(db, name, decode_condition(definition), actor=ACTOR)
+            await compute_segment(db, name, actor=ACTOR)
+            sync = SyncCreate(
+                name=f"{name}-to-file",
+                kind=SyncKind.PUSH,
+                connection="exports",
+                segment=name,
+                mode=SyncMode.MIRROR,
+                identifiers=["phone", "email"],
+            )
+            await create_sync(db, hub.plugins, sync, actor=ACTOR)
+            run_id = await enqueue(db, sync.name, trigger="manual", actor=ACTOR)
+            await claim(db, engine.worker, engine.lease, run_id=run_id)
+            await engine.execute(run_id)
+            run = await get_run(db, run_id)  # the run and its batches
+            sent[f"members synced: {name}"] = run.run.accepted
+    return sent
 
 
 async def _send_events(intake: HubIngest, source: SourceRef, people: list[Any]) -> None:

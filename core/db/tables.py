@@ -370,9 +370,10 @@ class ProfileTrait(Base):
 
     __tablename__ = "profile_traits"
     __table_args__ = (
-        Index(None, "name", "number_value"),
-        Index(None, "name", "text_value"),
-        Index(None, "name", "time_value"),
+        # profile_id last: a condition's subquery is answered from the index alone.
+        Index(None, "name", "number_value", "profile_id"),
+        Index(None, "name", "text_value", "profile_id"),
+        Index(None, "name", "time_value", "profile_id"),
     )
 
     profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id"), primary_key=True)
@@ -389,9 +390,10 @@ class ComputedTraitValue(Base):
 
     __tablename__ = "computed_trait_values"
     __table_args__ = (
-        Index(None, "name", "number_value"),
-        Index(None, "name", "text_value"),
-        Index(None, "name", "time_value"),
+        # profile_id last: a condition's subquery is answered from the index alone.
+        Index(None, "name", "number_value", "profile_id"),
+        Index(None, "name", "text_value", "profile_id"),
+        Index(None, "name", "time_value", "profile_id"),
     )
 
     profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id"), primary_key=True)
@@ -522,6 +524,9 @@ class SegmentChange(Base):
 # Segment conditions select events by name and time window, then group by profile: this
 # index answers them without touching the table (see bench/segments).
 Index(None, Event.name, Event.timestamp, Event.profile_id)
+# Order conditions group a window of orders by profile: covering, so SQLite (which walks
+# orders in profile order to group them) never reads the table; 5x on bench/segments.
+Index(None, Order.profile_id, Order.created_at, Order.status, Order.amount)
 
 
 # --- Syncs (junction.core.sync) ------------------------------------------------------------
@@ -550,6 +555,8 @@ class Sync(Base):
     mode: Mapped[str | None] = mapped_column(String(16))
     #: Push only: the identifier types sent, in order of preference.
     identifiers: Mapped[list[str]] = mapped_column(Json, default=list)
+    #: Push only: records per call, at most the destination's declared limit.
+    batch_size: Mapped[int | None] = mapped_column(Integer)
     #: Push only: members without a "granted" decision for this purpose are left out.
     consent_purpose: Mapped[str | None] = mapped_column(String(40))
     #: A cron expression (croniter), or None for manual runs only.

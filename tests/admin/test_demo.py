@@ -11,6 +11,11 @@ from click.testing import CliRunner
 from junction.admin.cli import cli
 
 
+def db_rows(home: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(home / "junction.db") as db:
+        return db.execute(sql).fetchall()
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("JUNCTION_HOME", str(tmp_path))
@@ -29,11 +34,17 @@ def test_demo_sets_up_a_shop_once(home: Path) -> None:
         orders = db.execute("SELECT count(*), count(profile_id) FROM orders").fetchone()
         pending = db.execute("SELECT count(*) FROM events WHERE resolution = 0").fetchone()
         phones = db.execute("SELECT value FROM identities WHERE type = 'phone'").fetchall()
-    assert sources == {"web": "http", "shop-db": "orderdb"}
+    assert sources == {"web": "http", "shop-db": "orderdb", "exports": "file_export"}
     assert profiles == (300,)  # web visitors and order-database buyers are the same people
     assert orders[0] > 0 and orders[0] == orders[1]  # every order joined its buyer
     assert pending == (0,)
     assert all(len(value) == 64 for (value,) in phones)  # stored hashed
+    runs = dict(
+        db_rows(home, "SELECT s.name, r.status FROM sync_runs r JOIN syncs s ON s.id = r.sync_id")
+    )
+    assert runs == {"new-no-order-to-file": "succeeded", "buyers-ads-ok-to-file": "succeeded"}
+    exported = list((home / "exports" / "demo").rglob("*.csv"))
+    assert exported, "the syncs wrote their audiences to files"
 
     again = CliRunner().invoke(cli, ["demo", "--if-empty"], catch_exceptions=False)
     assert again.exit_code == 0
