@@ -8,7 +8,7 @@ Every query here takes the whole batch: identifiers are looked up with one
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -249,12 +249,10 @@ async def _apply_merges(session: AsyncSession, plan: Plan, final: Any, now: date
     """Re-point everything of each merged profile at its final survivor, set-based."""
     if not plan.merges:
         return
-    parents = {m.merged: m.survivor for m in plan.merges}
+    survivor_of = _survivor_of(plan)
 
     def root(pid: int) -> int:
-        while pid in parents:
-            pid = parents[pid]
-        return final(pid)
+        return final(survivor_of(pid))
 
     # Point at the final survivor, so a merged profile is one hop from its owner. A
     # profile born in this batch (negative id) was never stored: its links already
@@ -295,6 +293,18 @@ async def _apply_merges(session: AsyncSession, plan: Plan, final: Any, now: date
     )
 
 
+def _survivor_of(plan: Plan) -> Callable[[int], int]:
+    """Follows a batch's merge chain: a survivor may itself be merged later on."""
+    parents = {m.merged: m.survivor for m in plan.merges}
+
+    def survivor(pid: int) -> int:
+        while pid in parents:
+            pid = parents[pid]
+        return pid
+
+    return survivor
+
+
 def _merge_row(
     merge: MergeRecord, survivor: int, merged: int | None, now: datetime
 ) -> dict[str, Any]:
@@ -320,12 +330,7 @@ def _final_traits(plan: Plan, states: dict[int, ProfileState]) -> dict[int, Prof
         if merge.merged > 0:
             absorbed.setdefault(merge.survivor, []).append(merge.merged)
     # Follow chains: a survivor may itself have been merged later in the batch.
-    survivors = {m.merged: m.survivor for m in plan.merges}
-
-    def root(pid: int) -> int:
-        while pid in survivors:
-            pid = survivors[pid]
-        return pid
+    root = _survivor_of(plan)
 
     for survivor, merged_ids in absorbed.items():
         for merged in merged_ids:
