@@ -7,6 +7,7 @@ Erasing a profile (and every profile merged into it) in one transaction:
 - events and consent records are deleted (they hold properties, IPs, user agents);
 - orders stay for the books but lose their customer identifiers and profile link;
 - merge evidence and identity conflicts mentioning the profiles are deleted;
+- promoted and computed traits and tags are deleted;
 - the profile rows stay as empty shells with ``erased_at`` set, so ids held by
   destinations still resolve to "erased" rather than to nothing;
 - the audit log records who erased what, with counts and no personal data.
@@ -30,6 +31,7 @@ from junction.core.db.tables import (
 from junction.core.db.types import utcnow
 from junction.core.profiles.service import Profiles
 from junction.core.profiles.views import ErasureReport
+from junction.core.traits import forget_profiles
 
 
 async def erase_profile(profiles: Profiles, profile_id: int, *, actor: str) -> ErasureReport:
@@ -77,6 +79,9 @@ async def erase_profile(profiles: Profiles, profile_id: int, *, actor: str) -> E
             .where(Profile.id.in_(family))
             .values(traits={}, trait_updated_at={}, erased_at=utcnow())
         )
+        # Traits copied for segments (typed traits, computed traits, tags) go too; segment
+        # memberships stay, so the next computation reports the removal to destinations.
+        await forget_profiles(session, family)
         report = ErasureReport(
             profile_ids=family,
             identities_tombstoned=len(keys),

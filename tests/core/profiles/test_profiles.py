@@ -9,11 +9,19 @@ from sqlalchemy import func, select
 
 from junction.core import audit
 from junction.core.db import Database
-from junction.core.db.tables import AuditEntry, Event, Identity, IdentityTombstone, Profile
+from junction.core.db.tables import (
+    AuditEntry,
+    Event,
+    Identity,
+    IdentityTombstone,
+    Profile,
+    ProfileTrait,
+)
 from junction.core.errors import NotFoundError
 from junction.core.identity import Resolver
 from junction.core.profiles import Profiles, erase_profile
 from junction.core.secrets import SecretBox, generate_key
+from junction.core.traits import recompute_traits
 
 from ..identity.helpers import add_events, event, make_source
 
@@ -112,7 +120,13 @@ async def test_a_merged_profile_id_answers_with_the_survivor(
 async def test_erasure_deletes_pii_and_tombstones_identifiers(
     db: Database, box: SecretBox, person: int
 ) -> None:
+    await recompute_traits(db)  # traits copied for segments must go with the person
+    async with db.sessions() as session:
+        promoted = select(func.count()).select_from(ProfileTrait)
+        assert await session.scalar(promoted.where(ProfileTrait.profile_id == person))
     report = await erase_profile(Profiles(db, box), person, actor="dpo")
+    async with db.sessions() as session:
+        assert await session.scalar(promoted) == 0
     assert report.identities_tombstoned == 4
     assert report.events_deleted == 3
     async with db.sessions() as session:
