@@ -6,10 +6,15 @@ from litestar import Router
 
 from junction.admin.api.auth import require_token
 from junction.admin.api.profiles import ProfileController
+from junction.admin.api.segments import SegmentController
 
 
 def api_router() -> Router:
-    return Router(path="/api/v1", route_handlers=[ProfileController], guards=[require_token])
+    return Router(
+        path="/api/v1",
+        route_handlers=[ProfileController, SegmentController],
+        guards=[require_token],
+    )
 
 
 __all__ = ["api_router"]
