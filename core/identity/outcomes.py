@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.core.counters import increment
+from junction.core.counters import add_counters
 from junction.core.db.tables import Event
 from junction.core.db.types import utcnow
 from junction.core.identity.states import Resolution, ResolveStats
@@ -22,16 +22,17 @@ async def write_event_outcomes(
     real: dict[int, int],
     stats: ResolveStats,
 ) -> None:
-    counters: Counter[tuple[int, str]] = Counter()
+    counters: Counter[tuple[int, str, str]] = Counter()
+    day = utcnow().date().isoformat()
     resolved, stripped, dropped = [], [], []
     for row in rows:
         state = outcome[row.id]
         if state is None:
             dropped.append(row.id)
-            counters[(row.source_id, "dropped_no_consent")] += 1
+            counters[(row.source_id, day, "dropped_no_consent")] += 1
         elif state is Resolution.STRIPPED:
             stripped.append({"eid": row.id, "new_context": strip_context(row.context)})
-            counters[(row.source_id, "stripped_no_consent")] += 1
+            counters[(row.source_id, day, "stripped_no_consent")] += 1
         else:
             profile = assignments.get(row.id)
             resolved.append(
@@ -64,7 +65,7 @@ async def write_event_outcomes(
         )
     if dropped:
         await session.execute(delete(Event).where(Event.id.in_(dropped)))
-    await increment(session, counters, utcnow())
+    await add_counters(session, counters)
     stats.resolved = sum(1 for r in resolved if r["state"] == Resolution.RESOLVED)
     stats.unresolvable = len(resolved) - stats.resolved
     stats.stripped, stats.dropped = len(stripped), len(dropped)

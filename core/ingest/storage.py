@@ -6,7 +6,6 @@ Everything here runs inside the writer's transaction on one connection and uses
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,16 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from junction.core.db.tables import Event as EventRow
 from junction.core.db.tables import Order as OrderRow
 from junction.core.db.tables import OrderItem as OrderItemRow
-from junction.core.db.tables import SourceCounter
 from junction.core.ingest.records import identifier_dicts
 from junction.core.model import Order
 
-__all__ = ["add_counters", "insert_events", "order_row", "upsert_orders"]
+__all__ = ["insert_events", "order_row", "upsert_orders"]
 
 _events = EventRow.__table__
 _orders = OrderRow.__table__
 _items = OrderItemRow.__table__
-_counters = SourceCounter.__table__
 _json = msgspec.json.Encoder().encode
 _ORDER_UPDATES = (
     "status",
@@ -109,25 +106,6 @@ def _columns(rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
         # The driver's jsonb codec (set up by SQLAlchemy) takes JSON text.
         columns[name] = [_json(row[name]).decode() for row in rows]
     return columns
-
-
-async def add_counters(conn: AsyncConnection, counts: Counter[tuple[int, str, str]]) -> None:
-    """Add ``counts`` keyed by (source_id, day, name) to ``source_counters``."""
-    # Sorted, so two processes updating the same rows lock them in the same order
-    # and cannot deadlock.
-    rows = [
-        {"source_id": source_id, "day": day, "name": name, "count": count}
-        for (source_id, day, name), count in sorted(counts.items())
-        if count
-    ]
-    if not rows:
-        return
-    statement = _insert(conn, _counters).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=["source_id", "day", "name"],
-        set_={"count": _counters.c.count + statement.excluded["count"]},
-    )
-    await conn.execute(statement)
 
 
 def order_row(source_id: int, order: Order) -> dict[str, Any]:

@@ -26,8 +26,9 @@ from typing import Any
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from junction.core.counters import add_counters
 from junction.core.db import Database
-from junction.core.ingest.storage import add_counters, insert_events, upsert_orders
+from junction.core.ingest.storage import insert_events, upsert_orders
 from junction.core.model import Order
 from junction.plugins.receiver import IngestResult
 
