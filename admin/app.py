@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from junction.admin.api import api_router
 from junction.admin.errors import EXCEPTION_HANDLERS, error_response
+from junction.core.connections import Connections
 from junction.core.db import Database
 from junction.core.identity import Resolver
 from junction.core.ingest import HubIngest
@@ -69,7 +70,9 @@ def create_app(
     database = db or Database.open(settings.database_url)
     box = SecretBox.from_settings(settings.secret_key, settings.home)
     resolver = Resolver(database, box)
-    intake = ingest or HubIngest(database, on_commit=resolver.wake)
+    intake = ingest or HubIngest(
+        database, on_commit=resolver.wake, connections=Connections(database, plugins, box)
+    )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

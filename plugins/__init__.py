@@ -53,10 +53,12 @@ from junction.plugins.spec import (
     Limits,
     secret,
 )
+from junction.plugins.tokens import AccessToken, MemoryTokenStore, TokenStore
 
 hookimpl = pluggy.HookimplMarker("junction")
 
 __all__ = [
+    "AccessToken",
     "Audience",
     "AudienceDestination",
     "AudienceRequest",
@@ -79,6 +81,7 @@ __all__ = [
     "Kind",
     "Limits",
     "Member",
+    "MemoryTokenStore",
     "Message",
     "Messenger",
     "Notification",
@@ -97,6 +100,7 @@ __all__ = [
     "ReplaceSession",
     "Retryable",
     "Source",
+    "TokenStore",
     "hookimpl",
     "secret",
 ]

@@ -11,6 +11,8 @@ from typing import Any, Generic, TypeVar
 import httpx
 import msgspec
 
+from junction.plugins.tokens import MemoryTokenStore, TokenStore
+
 ConfigT = TypeVar("ConfigT", bound=msgspec.Struct)
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -24,6 +26,7 @@ class ConnectorContext(Generic[ConfigT]):
         config: the decoded config Struct, secrets included; never log it whole.
         state: for sources, the checkpointed state of the last committed read.
         log: a logger named after the plugin and connection.
+        tokens: the connection's access tokens (see :mod:`junction.plugins.tokens`).
     """
 
     def __init__(
@@ -34,12 +37,14 @@ class ConnectorContext(Generic[ConfigT]):
         state: dict[str, Any] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         log: logging.Logger | None = None,
+        tokens: TokenStore | None = None,
     ) -> None:
         self.connection = connection
         self.config = config
         self.state: dict[str, Any] = dict(state or {})
         self._transport = transport
         self.log = log or logging.getLogger(f"junction.connector.{connection}")
+        self.tokens: TokenStore = tokens if tokens is not None else MemoryTokenStore()
 
     @asynccontextmanager
     async def http(self, *, base_url: str = "", **kwargs: Any) -> AsyncIterator[httpx.AsyncClient]:

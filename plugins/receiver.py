@@ -14,11 +14,12 @@ any route handler that declares a parameter named ``ingest``::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import msgspec
 
 from junction.core.model import Event
+from junction.plugins.context import ConnectorContext
 from junction.plugins.records import Record
 
 
@@ -43,6 +44,19 @@ class Ingest(Protocol):
 
     async def authenticate(self, write_key: str) -> SourceRef | None:
         """The enabled source connection owning ``write_key``; None if unknown or revoked."""
+        ...
+
+    async def connection(
+        self, plugin: str, name: str
+    ) -> tuple[SourceRef, ConnectorContext[Any]] | None:
+        """The enabled source connection ``name`` of ``plugin``, with its context.
+
+        For receivers whose platform signs its calls with a per-connection secret
+        (a WeChat callback token) instead of sending a write key: the route names the
+        connection (``/hooks/wechat_oa/{name}``), the context holds its decoded config,
+        secrets opened, to verify the signature with. None when there is no such
+        enabled connection of that plugin.
+        """
         ...
 
     async def write_events(self, source: SourceRef, events: Sequence[Event]) -> IngestResult:

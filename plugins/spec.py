@@ -46,6 +46,8 @@ class Hashing(StrEnum):
     NONE = "none"
     SHA256 = "sha256"
     MD5 = "md5"
+    #: SHA-256 of the lowercase MD5 hex (Tencent Ads' ``MD5_SHA256_*`` device ids).
+    MD5_SHA256 = "md5_sha256"
 
 
 class IdentifierRule(msgspec.Struct, frozen=True, kw_only=True):

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from junction.core.db import Database
 from junction.core.db.types import utcnow
+from junction.core.errors import NotFoundError
 from junction.core.ingest.records import check_order_storable, consent_row, profile_row
 from junction.core.ingest.rows import check_no_nul, check_storable, event_row
 from junction.core.ingest.write_keys import WriteKeyAuthenticator
 from junction.core.ingest.writer import GroupCommitWriter
 from junction.core.model import Event, ModelError, Order
+from junction.plugins.context import ConnectorContext
 from junction.plugins.receiver import IngestResult, SourceRef
 from junction.plugins.records import ConsentRecord, EventRecord, OrderRecord, ProfileRecord, Record
+
+if TYPE_CHECKING:
+    from junction.core.connections import Connections
 
 __all__ = ["HubIngest"]
 
@@ -38,8 +43,11 @@ class HubIngest:
         writer: GroupCommitWriter | None = None,
         authenticator: WriteKeyAuthenticator | None = None,
         on_commit: Callable[[], None] | None = None,
+        connections: Connections | None = None,
     ) -> None:
         self.db = db
+        #: Where :meth:`connection` finds receivers' connections; None serves none.
+        self.connections = connections
         self.writer = writer or GroupCommitWriter(db)
         self.authenticator = authenticator or WriteKeyAuthenticator(db)
         #: Called after each commit, e.g. to wake ID-mapping without polling.
@@ -56,6 +64,21 @@ class HubIngest:
     async def authenticate(self, write_key: str) -> SourceRef | None:
         """The enabled source connection owning ``write_key``; None if unknown or revoked."""
         return await self.authenticator.authenticate(write_key)
+
+    async def connection(
+        self, plugin: str, name: str
+    ) -> tuple[SourceRef, ConnectorContext[Any]] | None:
+        """The enabled source connection ``name`` of ``plugin``, with its context."""
+        if self.connections is None:
+            return None
+        try:
+            view = await self.connections.get(name)
+        except NotFoundError:
+            return None
+        if view.plugin != plugin or not view.enabled or view.kind != "source":
+            return None
+        ctx = await self.connections.context(name)
+        return SourceRef(id=view.id, name=view.name, plugin=view.plugin), ctx
 
     async def write_events(self, source: SourceRef, events: Sequence[Event]) -> IngestResult:
         """Store ``events`` for ``source``; returns after the commit that holds them.

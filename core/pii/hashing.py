@@ -26,6 +26,7 @@ __all__ = ["digest", "is_digest", "md5_hex", "prepare", "sha256_hex"]
 _DIGEST_SHAPES: dict[Hashing, re.Pattern[str]] = {
     Hashing.SHA256: re.compile(r"[0-9a-f]{64}"),
     Hashing.MD5: re.compile(r"[0-9a-f]{32}"),
+    Hashing.MD5_SHA256: re.compile(r"[0-9a-f]{64}"),
 }
 
 
@@ -49,6 +50,8 @@ def digest(value: str, hashing: Hashing) -> str:
         return sha256_hex(value)
     if hashing is Hashing.MD5:
         return md5_hex(value)
+    if hashing is Hashing.MD5_SHA256:
+        return sha256_hex(md5_hex(value))
     return value
 
 

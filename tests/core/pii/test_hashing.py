@@ -36,6 +36,14 @@ def test_digest_per_hashing() -> None:
     assert digest("Raw Value", Hashing.NONE) == "Raw Value"
 
 
+def test_md5_sha256_is_sha256_of_the_lowercase_md5_hex() -> None:
+    # Tencent Ads MD5_SHA256_IDFA: MD5 of the upper-case IDFA, its lowercase hex SHA-256'd.
+    idfa = "FF1999CD-7177-4937-A474-74937A102630"
+    assert digest(idfa, Hashing.MD5_SHA256) == sha256_hex(md5_hex(idfa))
+    rule = IdentifierRule(type="idfa", hashing=Hashing.MD5_SHA256)
+    assert prepare("ff1999cd-7177-4937-a474-74937a102630", rule) == sha256_hex(md5_hex(idfa))
+
+
 @pytest.mark.parametrize(
     ("value", "hashing", "expected"),
     [
