@@ -88,6 +88,25 @@ class WriteKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class ConnectorToken(Base):
+    """A connection's platform access token, sealed, shared by every worker process.
+
+    Platforms invalidate the previous token when they issue a new one, so workers
+    must not refresh independently: the row is locked while one of them refreshes.
+    """
+
+    __tablename__ = "connector_tokens"
+
+    connection_id: Mapped[int] = mapped_column(
+        ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    #: The token sealed with the hub's key; None until first fetched.
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
 class ApiToken(Base):
     """A bearer token for the REST API, with a role. Stored hashed, shown once."""
 
