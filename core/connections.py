@@ -29,6 +29,7 @@ from junction.core.errors import ConfigError, NotFoundError
 from junction.core.ingest.write_keys import PREFIX_LENGTH, issue_write_key, revoke_write_keys
 from junction.core.redaction import known_secrets
 from junction.core.secrets import SecretBox
+from junction.core.tokens import DatabaseTokenStore
 from junction.plugins import Capability, CheckResult, ConnectorContext, PluginError
 from junction.plugins.manager import Plugins
 
@@ -178,7 +179,12 @@ class Connections:
         secrets = self.box.open(row.secrets, context=_context(row.id)) if row.secrets else {}
         known_secrets.add(*secrets.values())
         config = validate_config(spec.config, {**row.config, **secrets})
-        return ConnectorContext(connection=row.name, config=config, transport=transport)
+        return ConnectorContext(
+            connection=row.name,
+            config=config,
+            transport=transport,
+            tokens=DatabaseTokenStore(self.db, self.box, row.id),
+        )
 
     async def check(
         self, name: str, *, actor: str, transport: httpx.AsyncBaseTransport | None = None
