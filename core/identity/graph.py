@@ -30,6 +30,21 @@ class Observation(NamedTuple):
     keys: tuple[Key, ...]
     at: datetime
     traits: dict[str, Any]
+    #: Traits to set only where the profile has none (Sensors' profile_set_once).
+    once: dict[str, Any] | None = None
+    #: Trait names to delete (Sensors' profile_unset).
+    unset: tuple[str, ...] = ()
+    #: Tags a source put on the person (WeChat follower tags...).
+    tags: tuple[str, ...] = ()
+
+
+class TraitWrite(NamedTuple):
+    """One identify call's trait changes, applied in timestamp order by the store."""
+
+    traits: dict[str, Any]
+    at: datetime
+    once: dict[str, Any] | None = None
+    unset: tuple[str, ...] = ()
 
 
 class MergeRecord(NamedTuple):
@@ -59,7 +74,9 @@ class Plan(NamedTuple):
     merges: list[MergeRecord]
     conflicts: list[ConflictRecord]
     assignments: dict[int, int]
-    trait_writes: dict[int, list[tuple[dict[str, Any], datetime]]]
+    trait_writes: dict[int, list[TraitWrite]]
+    #: Source tags per final profile.
+    tags: dict[int, set[str]]
 
 
 class IdentityGraph:
@@ -87,7 +104,8 @@ class IdentityGraph:
         self._merges: list[MergeRecord] = []
         self._conflicts: list[ConflictRecord] = []
         self._assignments: dict[int, int] = {}
-        self._traits: dict[int, list[tuple[dict[str, Any], datetime]]] = defaultdict(list)
+        self._traits: dict[int, list[TraitWrite]] = defaultdict(list)
+        self._tags: dict[int, set[str]] = defaultdict(set)
 
     def observe(self, observation: Observation) -> int | None:
         """Link the observation's identifiers; return the profile it belongs to."""
@@ -106,15 +124,22 @@ class IdentityGraph:
         if primary is None:
             return None
         self._assignments[observation.ref] = primary
-        if observation.traits:
-            self._traits[primary].append((observation.traits, observation.at))
+        if observation.traits or observation.once or observation.unset:
+            self._traits[primary].append(
+                TraitWrite(observation.traits, observation.at, observation.once, observation.unset)
+            )
+        if observation.tags:
+            self._tags[primary].update(observation.tags)
         return primary
 
     def plan(self) -> Plan:
         find = self._find
-        traits: dict[int, list[tuple[dict[str, Any], datetime]]] = defaultdict(list)
+        traits: dict[int, list[TraitWrite]] = defaultdict(list)
         for profile, writes in self._traits.items():
             traits[find(profile)].extend(writes)
+        tags: dict[int, set[str]] = defaultdict(set)
+        for profile, names in self._tags.items():
+            tags[find(profile)].update(names)
         return Plan(
             new_profiles=[p for p in self._new if find(p) == p],
             links={key: find(profile) for key, profile in self._links.items()},
@@ -122,6 +147,7 @@ class IdentityGraph:
             conflicts=[c._replace(kept=find(c.kept)) for c in self._conflicts],
             assignments={ref: find(p) for ref, p in self._assignments.items()},
             trait_writes=dict(traits),
+            tags=dict(tags),
         )
 
     def final(self, profile: int) -> int:

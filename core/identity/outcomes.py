@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -80,6 +80,29 @@ def identify_traits(row: Any) -> dict[str, Any]:
 
 
 NOT_TRAITS = frozenset({"consent", "phone", "email"})
+
+
+class TraitOps(NamedTuple):
+    """What a profile record says beyond plain traits (see ``ingest.records.profile_row``)."""
+
+    once: dict[str, Any]
+    unset: tuple[str, ...]
+    tags: tuple[str, ...]
+
+
+def identify_ops(row: Any) -> TraitOps:
+    """The set-once traits, unset names and tags a stored profile record carries."""
+    context = row.context if isinstance(row.context, dict) else {}
+    extra = context.get("junction") if row.type == "identify" else None
+    if not isinstance(extra, dict):
+        return TraitOps({}, (), ())
+    once = extra.get("traitsOnce")
+    unset, tags = extra.get("unset"), extra.get("tags")
+    return TraitOps(
+        {k: v for k, v in once.items() if k not in NOT_TRAITS} if isinstance(once, dict) else {},
+        tuple(str(name) for name in unset) if isinstance(unset, list) else (),
+        tuple(str(tag) for tag in tags) if isinstance(tags, list) else (),
+    )
 
 
 #: Context fields that identify a person, removed from stripped events.

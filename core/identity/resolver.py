@@ -29,7 +29,11 @@ from junction.core.identity.orders import (
     order_ref,
     write_order_outcomes,
 )
-from junction.core.identity.outcomes import identify_traits, write_event_outcomes
+from junction.core.identity.outcomes import (
+    identify_ops,
+    identify_traits,
+    write_event_outcomes,
+)
 from junction.core.identity.rules import IdentityRules
 from junction.core.identity.states import Resolution, ResolveStats
 from junction.core.identity.store import (
@@ -152,6 +156,7 @@ class Resolver:
             for p in keys:
                 raw_values.setdefault(p.key, p.raw)
                 link_sources.setdefault(p.key, (row.source_id, row.message_id))
+            ops = identify_ops(row)
             profile = graph.observe(
                 Observation(
                     ref=row.id,
@@ -160,6 +165,9 @@ class Resolver:
                     keys=tuple(p.key for p in keys),
                     at=row.timestamp,
                     traits=identify_traits(row),
+                    once=ops.once,
+                    unset=ops.unset,
+                    tags=ops.tags,
                 )
             )
             outcome[row.id] = Resolution.UNRESOLVABLE if profile is None else Resolution.RESOLVED

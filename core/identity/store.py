@@ -12,8 +12,10 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import String, bindparam, func, insert, select, text, tuple_, update
+from sqlalchemy import String, bindparam, delete, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.core.db.tables import (
@@ -25,9 +27,10 @@ from junction.core.db.tables import (
     Merge,
     Order,
     Profile,
+    ProfileTag,
 )
 from junction.core.db.types import utcnow
-from junction.core.identity.graph import MergeRecord, Plan
+from junction.core.identity.graph import MergeRecord, Plan, TraitWrite
 from junction.core.identity.keys import Key
 from junction.core.identity.rules import IdentityRules
 from junction.core.model import PII_TYPES, merge_traits
@@ -207,6 +210,7 @@ async def apply_plan(
             ],
         )
     await _apply_merges(session, plan, final, now)
+    await _write_tags(session, plan.tags, final, now)
     updates = [
         {"pid": pid, "new_traits": state.traits, "stamps": _dump_stamps(state), "now": now}
         for pid, state in final_traits.items()
@@ -277,6 +281,7 @@ async def _apply_merges(session: AsyncSession, plan: Plan, final: Any, now: date
             .values(profile_id=bindparam("survivor")),
             moves,
         )
+    await _move_tags(session, moves)
     conflicts = IdentityConflict.__table__
     await session.execute(
         update(conflicts)
@@ -291,6 +296,40 @@ async def _apply_merges(session: AsyncSession, plan: Plan, final: Any, now: date
         .values(merged_into=bindparam("survivor"), traits={}, trait_updated_at={}, updated_at=now),
         moves,
     )
+
+
+#: The origin of tags a source put on a person (beside "manual" and "rule").
+SOURCE_TAG = "source"
+TAG_LENGTH = 100
+
+
+async def _move_tags(session: AsyncSession, moves: list[dict[str, int]]) -> None:
+    """Give each survivor the merged profile's tags (those it lacks), then drop them."""
+    tags = ProfileTag.__table__
+    dialect_insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    copy = dialect_insert(tags).from_select(
+        ["tag", "profile_id", "origin", "created_at"],
+        select(tags.c.tag, bindparam("survivor"), tags.c.origin, tags.c.created_at).where(
+            tags.c.profile_id == bindparam("merged")
+        ),
+    )
+    await session.execute(copy.on_conflict_do_nothing(), moves)
+    await session.execute(delete(tags).where(tags.c.profile_id == bindparam("merged")), moves)
+
+
+async def _write_tags(
+    session: AsyncSession, tags: dict[int, set[str]], final: Any, now: datetime
+) -> None:
+    """Source tags (origin ``source``): added, never removed by a later record."""
+    rows = [
+        {"tag": tag, "profile_id": final(pid), "origin": SOURCE_TAG, "created_at": now}
+        for pid, names in tags.items()
+        for tag in sorted(names)
+        if 0 < len(tag) <= TAG_LENGTH
+    ]
+    if rows:
+        dialect_insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+        await session.execute(dialect_insert(ProfileTag.__table__).on_conflict_do_nothing(), rows)
 
 
 def _survivor_of(plan: Plan) -> Callable[[int], int]:
@@ -340,10 +379,25 @@ def _final_traits(plan: Plan, states: dict[int, ProfileState]) -> dict[int, Prof
             result[target] = ProfileState(*merge_traits(*base, other.traits, other.stamps))
     for pid, writes in plan.trait_writes.items():
         state = result.get(pid) or states.get(pid) or ProfileState({}, {})
-        for traits, at in writes:
-            state = ProfileState(*merge_traits(state.traits, state.stamps, traits, at))
+        # In time order, so "set once" and "unset" see the traits as they were then.
+        for write in sorted(writes, key=lambda w: w.at):
+            state = _apply_write(state, write)
         result[pid] = state
     return result
+
+
+def _apply_write(state: ProfileState, write: TraitWrite) -> ProfileState:
+    traits, stamps = merge_traits(state.traits, state.stamps, write.traits, write.at)
+    absent = {name: value for name, value in (write.once or {}).items() if name not in traits}
+    if absent:
+        traits, stamps = merge_traits(traits, stamps, absent, write.at)
+    for name in write.unset:
+        # Only a trait written before the unset goes: a later write stands.
+        held = stamps.get(name)
+        if name in traits and (held is None or held <= write.at):
+            del traits[name]
+            stamps.pop(name, None)
+    return ProfileState(traits, stamps)
 
 
 def _seal(box: SecretBox, key: Key, raw: str | None) -> bytes | None:
