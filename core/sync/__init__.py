@@ -16,6 +16,7 @@ from junction.core.sync.definitions import SyncCreate, SyncKind, SyncMode, SyncU
 from junction.core.sync.engine import SyncEngine, worker_name
 from junction.core.sync.errors import SyncBusy, SyncDefinitionError
 from junction.core.sync.ledger import Action, OpStatus, operation_key
+from junction.core.sync.match import MatchPoint, match_history
 from junction.core.sync.ratelimit import RateLimiters, TokenBucket
 from junction.core.sync.retry import RetryBudget, RetryPolicy, call_with_retries
 from junction.core.sync.runs import LeaseLost, RunStatus, claim, enqueue
@@ -33,6 +34,7 @@ __all__ = [
     "BatchView",
     "DeadLetterView",
     "LeaseLost",
+    "MatchPoint",
     "OpStatus",
     "RateLimiters",
     "ReplayResult",
@@ -62,6 +64,7 @@ __all__ = [
     "list_dead_letters",
     "list_runs",
     "list_syncs",
+    "match_history",
     "operation_key",
     "replay_dead_letters",
     "update_sync",

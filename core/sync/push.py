@@ -16,7 +16,7 @@ import contextlib
 from dataclasses import dataclass
 
 import msgspec
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from junction.core.db.tables import Segment, Sync, SyncOperation, SyncRun
 from junction.core.db.types import utcnow
@@ -96,8 +96,10 @@ async def _ensure_audience(job: Job, segment: Segment) -> Audience:
             raise
         raise RunAborted(f"could not find or create the audience: {describe(exc)}") from exc
     state = {**job.sync.state, "audience": msgspec.to_builtins(audience)}
+    details = {**(job.run.details or {}), "audience": {"id": audience.id, "size": audience.size}}
+    job.run.details = details
     async with job.db.transaction() as session:
-        await fence(session, job.run.id, job.worker)
+        await fence(session, job.run.id, job.worker, details=details)
         await session.execute(update(Sync).where(Sync.id == job.sync.id).values(state=state))
     job.sync.state = state
     return audience
@@ -115,6 +117,8 @@ async def _deliver(job: Job, audience: Audience, registry: PiiRegistry, box: Sec
     size = job.sync.batch_size or job.spec.limits.max_batch_records or DEFAULT_BATCH
     replace = job.sync.mode == SyncMode.REPLACE
     actions = (Action.REPLACE,) if replace else (Action.REMOVE, Action.ADD)
+    if not replace and await _hold_removes(job, audience):
+        actions = (Action.ADD,)
     queue: asyncio.Queue[_Prepared | None] = asyncio.Queue(maxsize=1)
 
     async def produce() -> None:
@@ -190,6 +194,48 @@ async def _unprepared(job: Job, ops: list[Op], action: Action, problems: dict[st
         await fence(session, job.run.id, job.worker, dead_lettered=len(outcome.updates))
         await settle(session, outcome.updates, run_id=job.run.id, batch_seq=None, sends=0)
         await dead_letter(session, outcome.letters, sync_id=job.sync.id, run_id=job.run.id)
+
+
+async def _hold_removes(job: Job, audience: Audience) -> bool:
+    """Hold this run's removes when they would shrink the audience below its minimum.
+
+    Platforms refuse (or stop serving) audiences under their minimum size; rather
+    than failing the run, it degrades to add-only: the removes are marked failed,
+    so the next run sends them again (failed-key memory), and the run says why.
+    """
+    minimum = job.spec.limits.min_audience_size
+    if minimum is None or audience.size is None:
+        return False
+    pending_removes = (
+        SyncOperation.sync_id == job.sync.id,
+        SyncOperation.status == OpStatus.PENDING.value,
+        SyncOperation.action == Action.REMOVE.value,
+    )
+    async with job.db.sessions() as session:
+        count = select(func.count()).select_from(SyncOperation).where(*pending_removes)
+        removes = int(await session.scalar(count) or 0)
+    if removes == 0 or audience.size - removes >= minimum:
+        return False
+    warning = (
+        f"removals held: removing {removes} of the audience's {audience.size} members would "
+        f"leave fewer than the platform's minimum of {minimum}; this run only adds, and "
+        "the next run tries the removals again"
+    )
+    details = dict(job.run.details or {})
+    details["warnings"] = [*details.get("warnings", []), warning]
+    job.run.details = details
+    async with job.db.transaction() as session:
+        result = await session.execute(
+            update(SyncOperation)
+            .where(*pending_removes)
+            .values(
+                status=OpStatus.FAILED.value, run_id=job.run.id, settled_at=utcnow(), reason=warning
+            )
+        )
+        held = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        await fence(session, job.run.id, job.worker, failed=held, details=details)
+    job.ctx.log.warning("sync %s: %s", job.sync.name, warning)
+    return True
 
 
 async def _abandon(job: Job) -> None:

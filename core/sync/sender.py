@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from junction.core.db.types import utcnow
 from junction.core.sync.batches import close_batch, open_batch, record_attempt
@@ -29,6 +30,8 @@ __all__ = ["Sender"]
 
 #: Polls of a long-running platform job before its records count as failed (for now).
 MAX_POLLS = 30
+#: Distinct warnings a run keeps in its details.
+MAX_WARNINGS = 20
 
 
 class Sender:
@@ -87,20 +90,23 @@ class Sender:
             result = await self._settled(result)
             outcome = judge(ops, action.value, result)
             warnings = list(result.warnings)
+            platform = _platform_counts(result)
         except Retryable as exc:
             error = f"gave up after {attempts} attempts: {describe(exc)}"
-            outcome, warnings = BatchOutcome(), []
+            outcome, warnings, platform = BatchOutcome(), [], {}
             outcome.retry = [op.key for op in ops]
             self.retries.update({op.key: 10**6 for op in ops})  # no more tries this run
         except OutcomeUnknown as exc:
             error = describe(exc)
             outcome, warnings = _all(ops, action, OpStatus.UNKNOWN, error, "unknown"), []
+            platform = {}
         except PermanentFailure as exc:
             error = describe(exc)
             outcome, warnings = (
                 _all(ops, action, OpStatus.REJECTED, error, "rejected", exc.code),
                 [],
             )
+            platform = {}
         except (AuthFailed, ConfigInvalid) as exc:
             await self._close_failed(batch_id, attempts, describe(exc))
             raise
@@ -108,7 +114,10 @@ class Sender:
             message = f"the {job.spec.name} plugin failed: {describe(exc)}"
             await self._close_failed(batch_id, attempts, message)
             raise RunAborted(message) from exc
-        await self._acknowledge(action, ops, outcome, batch_id, seq, attempts, error, warnings)
+        details = self._details(warnings, platform)
+        await self._acknowledge(
+            action, ops, outcome, batch_id, seq, attempts, error, warnings, details
+        )
 
     async def _settled(self, result: BatchResult) -> BatchResult:
         """Follow a long-running platform job to its end; its results replace the batch's."""
@@ -118,7 +127,13 @@ class Sender:
         for poll in range(1, MAX_POLLS + 1):
             status = await self.connector.poll(job.ctx, result.job)
             if status.state is JobState.SUCCEEDED:
-                return BatchResult(results=status.results or result.results)
+                return BatchResult(
+                    results=status.results or result.results,
+                    received=result.received,
+                    invalid=result.invalid,
+                    matched=status.matched if status.matched is not None else result.matched,
+                    warnings=result.warnings,
+                )
             if status.state is JobState.FAILED:
                 raise Retryable(f"the platform job {result.job.id} failed: {status.message}")
             await job.policy.sleep(backoff(job.policy, poll, None))
@@ -134,6 +149,7 @@ class Sender:
         attempts: int,
         error: str | None,
         warnings: list[str],
+        details: dict[str, Any] | None,
     ) -> None:
         job = self.job
         failed = 0
@@ -168,6 +184,7 @@ class Sender:
                 unknown=outcome.unknown,
                 failed=failed,
                 retries=max(0, attempts - 1) + len(outcome.retry) - failed,
+                **({"details": details} if details is not None else {}),
             )
             await settle(session, outcome.updates, run_id=job.run.id, batch_seq=seq, sends=attempts)
             await dead_letter(session, outcome.letters, sync_id=job.sync.id, run_id=job.run.id)
@@ -183,9 +200,38 @@ class Sender:
                 error=error or ("; ".join(warnings) if warnings else None),
             )
 
+    def _details(self, warnings: list[str], platform: dict[str, int]) -> dict[str, Any] | None:
+        """The run's details with this batch's platform counts and warnings added.
+
+        None when the batch adds nothing. ``platform`` sums what destinations report
+        about what they received (Meta's num_received, a job's matched count...), which
+        the match-rate view reads; warnings are kept once each, at most MAX_WARNINGS.
+        """
+        if not warnings and not platform:
+            return None
+        details = dict(self.job.run.details or {})
+        if platform:
+            totals = dict(details.get("platform") or {})
+            for name, value in platform.items():
+                totals[name] = int(totals.get(name, 0)) + value
+            details["platform"] = totals
+        known = list(details.get("warnings") or [])
+        for warning in warnings:
+            if warning not in known and len(known) < MAX_WARNINGS:
+                known.append(warning)
+        if known:
+            details["warnings"] = known
+        self.job.run.details = details
+        return details
+
     async def _close_failed(self, batch_id: int, attempts: int, error: str) -> None:
         async with self.job.db.transaction() as session:
             await close_batch(session, batch_id, status="failed", attempts=attempts, error=error)
+
+
+def _platform_counts(result: BatchResult) -> dict[str, int]:
+    counts = {"received": result.received, "invalid": result.invalid, "matched": result.matched}
+    return {name: value for name, value in counts.items() if value is not None}
 
 
 def _all(
