@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from junction.core.db.tables import Identity
+from junction.core.db.tables import Consent, Identity
 from junction.core.errors import ConfigError, SecretKeyError
 from junction.core.identity.store import open_identity_value
 from junction.core.pii import InvalidIdentifier, PiiRegistry, default_normalizer
@@ -54,13 +54,21 @@ class MemberFactory:
         Returns the members (in ``ops`` order) and, for each key left without any
         identifier, the reason.
         """
-        found = await self._identities(session, sorted({op.profile_id for op in ops}))
+        profile_ids = sorted({op.profile_id for op in ops})
+        found = await self._identities(session, profile_ids)
+        consents = await _consents(session, profile_ids)
         members: list[Member] = []
         problems: dict[str, str] = {}
         for op in ops:
             key, identifiers = op.key, found.get(op.profile_id, [])
             if identifiers:
-                members.append(Member(key=key, identifiers=tuple(identifiers)))
+                members.append(
+                    Member(
+                        key=key,
+                        identifiers=tuple(identifiers),
+                        consent=consents.get(op.profile_id, {}),
+                    )
+                )
             else:
                 wanted = ", ".join(self.rules)
                 problems[key] = f"the profile has no usable identifier of the types sent ({wanted})"
@@ -130,3 +138,26 @@ class MemberFactory:
         # ID-mapping stores SHA-256 of the built-in default normalization.
         effective = rule.normalizer or self.registry.default_for(kind)
         return rule.hashing == Hashing.SHA256 and effective == default_normalizer(kind)
+
+
+async def _consents(session: AsyncSession, profile_ids: list[int]) -> dict[int, dict[str, str]]:
+    """Each profile's newest decision per purpose, as "granted" or "denied".
+
+    Destinations with consent fields (Google's adUserData / adPersonalization...) send
+    them per member; a withdrawal is a denial as far as a platform is concerned.
+    """
+    newest: dict[int, dict[str, str]] = {}
+    connection = await session.connection()
+    for start in range(0, len(profile_ids), _CHUNK):
+        rows = await connection.execute(
+            select(Consent.profile_id, Consent.purpose, Consent.status)
+            .where(
+                among(
+                    Consent.profile_id, profile_ids[start : start + _CHUNK], connection.dialect.name
+                )
+            )
+            .order_by(Consent.recorded_at, Consent.id)
+        )
+        for pid, purpose, status in rows:  # later rows overwrite earlier ones
+            newest.setdefault(pid, {})[purpose] = "granted" if status == "granted" else "denied"
+    return newest

@@ -11,6 +11,7 @@ import pytest
 from junction.core.connections import Connections
 from junction.core.db import Database
 from junction.core.errors import NotFoundError
+from junction.core.pii import sha256_hex
 from junction.core.sync import match_history
 from junction.plugins import (
     Audience,
@@ -35,6 +36,8 @@ from .world import (
     assert_reconciles,
     box,
     compute,
+    decide,
+    email_of,
     make_engine,
     make_push,
     make_segment,
@@ -61,6 +64,7 @@ class Reporting(AudienceDestination[NoConfig]):
         limits=Limits(max_batch_records=4, min_audience_size=5),
     )
     members: ClassVar[set[str]] = set()
+    consents: ClassVar[dict[str, dict[str, str]]] = {}
 
     async def check(self, ctx: ConnectorContext[NoConfig]) -> CheckResult:
         return CheckResult(ok=True, message="in memory")
@@ -74,6 +78,7 @@ class Reporting(AudienceDestination[NoConfig]):
         self, ctx: ConnectorContext[NoConfig], audience: Audience, members: Sequence[Member]
     ) -> BatchResult:
         self.members.update(m.identifiers[0].value for m in members)
+        self.consents.update({m.identifiers[0].value: m.consent for m in members})
         # Every other member is someone the platform knows.
         matched = sum(1 for m in members if int(m.identifiers[0].value, 16) % 2 == 0)
         return BatchResult.all_accepted(
@@ -94,7 +99,7 @@ class _Plugin:
 
 
 async def world(db: Database, people: int) -> tuple[Plugins, Any, list[int]]:
-    Reporting.members = set()
+    Reporting.members, Reporting.consents = set(), {}
     registry = load_plugins(builtins=[_Plugin()], entry_points=False)
     secrets = box()
     ids = await add_people(db, secrets, people)
@@ -142,3 +147,18 @@ async def test_removals_below_the_minimum_degrade_to_add_only(db: Database) -> N
     again = await run_sync(engine, "vips-to-ads")
     assert (again.status, again.planned, again.accepted) == ("succeeded", 3, 3)
     assert len(Reporting.members) == 5
+
+
+async def test_members_carry_their_newest_consent_per_purpose(db: Database) -> None:
+    registry, secrets, people = await world(db, 3)
+    await decide(db, people[:2], "ads", "granted")
+    await decide(db, people[1:2], "ads", "withdrawn")
+    await decide(db, people[:1], "ad_personalization", "denied")
+    engine = make_engine(db, registry, secrets, {})
+    assert (await run_sync(engine, "vips-to-ads")).accepted == 3
+    by_person = {pid: Reporting.consents[sha256_hex(email_of(pid))] for pid in people}
+    assert by_person == {
+        people[0]: {"ads": "granted", "ad_personalization": "denied"},
+        people[1]: {"ads": "denied"},
+        people[2]: {},
+    }
