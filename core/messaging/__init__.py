@@ -1,0 +1,12 @@
+"""Messages to people: templates, and (in :mod:`.sends`) triggered message syncs."""
+
+from junction.core.messaging.templates import (
+    MessageTemplate,
+    Rendered,
+    TemplateError,
+    preview,
+    render,
+    validate,
+)
+
+__all__ = ["MessageTemplate", "Rendered", "TemplateError", "preview", "render", "validate"]
