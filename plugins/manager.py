@@ -26,6 +26,7 @@ ENTRY_POINT_GROUP = "junction.plugins"
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "junction.sources.http",
     "junction.sources.orderdb",
+    "junction.sources.ga4",
     "junction.destinations.webhook",
     "junction.destinations.file_export",
 )
