@@ -38,6 +38,12 @@ ENVIRONMENT: dict[str, tuple[str, str, str]] = {
         "",
         "Comma-separated allow-list of plugin names to load. Empty loads every plugin.",
     ),
+    "JUNCTION_PUBLIC_URL": (
+        "public_url",
+        "",
+        "The hub's address as people reach it (https://hub.example.com), for links in "
+        "notifications and e-mails. Empty: links are left out.",
+    ),
 }
 
 _LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -53,6 +59,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     port: int
     log_level: str
     plugins: frozenset[str] | None
+    public_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -84,7 +91,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             port=port,
             log_level=log_level,
             plugins=frozenset(allow) if allow else None,
+            public_url=_public_url(raw["public_url"]),
         )
+
+
+def _public_url(value: str) -> str | None:
+    value = value.strip().rstrip("/")
+    if not value:
+        return None
+    if not value.startswith(("http://", "https://")):
+        raise ConfigError(f"JUNCTION_PUBLIC_URL must start with http:// or https://, got {value!r}")
+    return value
 
 
 def default_sqlite_url(home: Path) -> str:

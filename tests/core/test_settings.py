@@ -52,3 +52,11 @@ def test_every_variable_is_documented_for_operators() -> None:
     text = DOCS.read_text()
     missing = [name for name in ENVIRONMENT if f"`{name}`" not in text]
     assert missing == []
+
+
+def test_the_public_url_is_checked_and_normalized() -> None:
+    assert Settings.from_env({}).public_url is None
+    settings = Settings.from_env({"JUNCTION_PUBLIC_URL": " https://hub.example.com/ "})
+    assert settings.public_url == "https://hub.example.com"
+    with pytest.raises(ConfigError, match="JUNCTION_PUBLIC_URL must start with http"):
+        Settings.from_env({"JUNCTION_PUBLIC_URL": "hub.example.com"})
