@@ -27,6 +27,8 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "junction.sources.http",
     "junction.sources.orderdb",
     "junction.sources.ga4",
+    "junction.sources.sensors",
+    "junction.sources.wechat_oa",
     "junction.destinations.webhook",
     "junction.destinations.file_export",
 )

@@ -49,13 +49,15 @@ class Ingest(Protocol):
     async def connection(
         self, plugin: str, name: str
     ) -> tuple[SourceRef, ConnectorContext[Any]] | None:
-        """The enabled source connection ``name`` of ``plugin``, with its context.
+        """The enabled connection ``name`` of ``plugin``, with its context.
 
         For receivers whose platform signs its calls with a per-connection secret
         (a WeChat callback token) instead of sending a write key: the route names the
         connection (``/hooks/wechat_oa/{name}``), the context holds its decoded config,
-        secrets opened, to verify the signature with. None when there is no such
-        enabled connection of that plugin.
+        secrets opened, to verify the signature with. Destinations' routes use it too
+        (an e-mail connection's signed unsubscribe link): what they record through
+        :meth:`write_records` is attributed to that connection. None when there is no
+        such enabled connection of that plugin.
         """
         ...
 

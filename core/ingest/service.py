@@ -68,14 +68,15 @@ class HubIngest:
     async def connection(
         self, plugin: str, name: str
     ) -> tuple[SourceRef, ConnectorContext[Any]] | None:
-        """The enabled source connection ``name`` of ``plugin``, with its context."""
+        """The enabled connection ``name`` of ``plugin`` (source or destination), with its
+        context."""
         if self.connections is None:
             return None
         try:
             view = await self.connections.get(name)
         except NotFoundError:
             return None
-        if view.plugin != plugin or not view.enabled or view.kind != "source":
+        if view.plugin != plugin or not view.enabled:
             return None
         ctx = await self.connections.context(name)
         return SourceRef(id=view.id, name=view.name, plugin=view.plugin), ctx
