@@ -31,6 +31,9 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "junction.sources.wechat_oa",
     "junction.destinations.webhook",
     "junction.destinations.file_export",
+    "junction.destinations.meta",
+    "junction.destinations.tencent_ads",
+    "junction.destinations.oceanengine",
 )
 
 
