@@ -31,6 +31,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "junction.sources.wechat_oa",
     "junction.destinations.webhook",
     "junction.destinations.file_export",
+    "junction.destinations.google_ads",
     "junction.destinations.meta",
     "junction.destinations.tencent_ads",
     "junction.destinations.oceanengine",
