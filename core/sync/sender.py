@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
+
 from junction.core.db.types import utcnow
 from junction.core.sync.batches import close_batch, open_batch, record_attempt
 from junction.core.sync.job import Job, RunAborted
@@ -20,8 +22,11 @@ from junction.plugins import (
     ConfigInvalid,
     JobState,
     Member,
+    Message,
+    Messenger,
     OutcomeUnknown,
     PermanentFailure,
+    Recipient,
     ReplaceSession,
     Retryable,
 )
@@ -35,22 +40,30 @@ MAX_WARNINGS = 20
 
 
 class Sender:
-    """Sends the batches of one run to one audience."""
+    """Sends the batches of one run to one audience, or one message to its recipients."""
 
-    def __init__(self, job: Job, audience: Audience, *, seq: int) -> None:
-        assert isinstance(job.connector, AudienceDestination)
+    def __init__(
+        self, job: Job, audience: Audience | None, *, seq: int, message: Message | None = None
+    ) -> None:
+        assert isinstance(job.connector, AudienceDestination | Messenger)
         self.job = job
-        self.connector = job.connector
+        self.connector: AudienceDestination[Any] | Messenger[Any] = job.connector
         self.audience = audience
+        self.message = message
         self.seq = seq
         #: RETRY answers per key in this run: resent while the budget allows.
         self.retries: dict[str, int] = {}
         self.session_id = f"junction-{job.sync.id}-{job.run.id}"
 
     async def send(
-        self, action: Action, ops: Sequence[Op], members: Sequence[Member], *, last: bool
+        self,
+        action: Action,
+        ops: Sequence[Op],
+        members: Sequence[Member] | Sequence[Recipient],
+        *,
+        last: bool,
     ) -> None:
-        """Send ``members`` (one per op, same keys) and acknowledge the batch.
+        """Send ``members`` (or recipients: one per op, same keys) and acknowledge the batch.
 
         Raises:
             AuthFailed, ConfigInvalid: the destination refused the credentials or config.
@@ -75,6 +88,10 @@ class Sender:
         async def call() -> BatchResult:
             if job.bucket is not None:
                 await job.bucket.acquire()
+            if action is Action.SEND:
+                assert isinstance(self.connector, Messenger) and self.message is not None
+                return await self.connector.send(job.ctx, self.message, batch)  # type: ignore[arg-type]
+            assert isinstance(self.connector, AudienceDestination) and self.audience is not None
             if action is Action.ADD:
                 return await self.connector.add(job.ctx, self.audience, batch)
             if action is Action.REMOVE:
@@ -122,7 +139,7 @@ class Sender:
     async def _settled(self, result: BatchResult) -> BatchResult:
         """Follow a long-running platform job to its end; its results replace the batch's."""
         job = self.job
-        if result.job is None:
+        if result.job is None or not isinstance(self.connector, AudienceDestination):
             return result
         for poll in range(1, MAX_POLLS + 1):
             status = await self.connector.poll(job.ctx, result.job)
@@ -137,7 +154,19 @@ class Sender:
             if status.state is JobState.FAILED:
                 raise Retryable(f"the platform job {result.job.id} failed: {status.message}")
             await job.policy.sleep(backoff(job.policy, poll, None))
-        raise Retryable(f"the platform job {result.job.id} did not finish in {MAX_POLLS} polls")
+        # Platforms process uploads for hours (matching, not validation): the data is
+        # with them. Count the batch as the plugin answered it and say so, rather than
+        # uploading it again next run.
+        return msgspec.structs.replace(
+            result,
+            job=None,
+            warnings=(
+                *result.warnings,
+                f"the platform was still processing job {result.job.id} after {MAX_POLLS} "
+                "checks; its records count as the upload was answered and the platform "
+                "finishes them on its own",
+            ),
+        )
 
     async def _acknowledge(
         self,

@@ -24,9 +24,12 @@ from junction.plugins import (
     ConnectorSpec,
     Hashing,
     IdentifierRule,
+    JobState,
+    JobStatus,
     Kind,
     Limits,
     Member,
+    PendingJob,
     hookimpl,
 )
 from junction.plugins.manager import Plugins, load_plugins
@@ -162,3 +165,42 @@ async def test_members_carry_their_newest_consent_per_purpose(db: Database) -> N
         people[1]: {"ads": "denied"},
         people[2]: {},
     }
+
+
+class Slow(Reporting):
+    """A platform whose uploads are still processing whenever they are asked about."""
+
+    spec = msgspec.structs.replace(Reporting.spec, name="slow", limits=Limits())
+    polls: ClassVar[int] = 0
+
+    async def add(
+        self, ctx: ConnectorContext[NoConfig], audience: Audience, members: Sequence[Member]
+    ) -> BatchResult:
+        result = await super().add(ctx, audience, members)
+        return msgspec.structs.replace(result, job=PendingJob(id="upload-1"))
+
+    async def poll(self, ctx: ConnectorContext[NoConfig], job: PendingJob) -> JobStatus:
+        type(self).polls += 1
+        return JobStatus(state=JobState.PENDING)
+
+
+class _SlowPlugin:
+    @hookimpl
+    def register_connectors(self) -> list[type]:
+        return [Slow]
+
+
+async def test_a_job_still_processing_counts_as_answered_with_a_warning(db: Database) -> None:
+    Reporting.members, Slow.polls = set(), 0
+    registry = load_plugins(builtins=[_SlowPlugin()], entry_points=False)
+    secrets = box()
+    await add_people(db, secrets, 3)
+    await make_segment(db)
+    await compute(db)
+    await Connections(db, registry, secrets).create(name="ads", plugin="slow", config={}, actor="t")
+    await make_push(db, registry, name="vips-to-ads", connection="ads")
+    run = await run_sync(make_engine(db, registry, secrets, {}), "vips-to-ads")
+    assert (run.status, run.accepted, Slow.polls) == ("succeeded", 3, 30)
+    assert "still processing job upload-1" in run.details["warnings"][0]
+    # Nothing is uploaded again by the next run.
+    assert (await run_sync(make_engine(db, registry, secrets, {}), "vips-to-ads")).planned == 0
