@@ -1,9 +1,9 @@
-"""Cron schedules (croniter), evaluated in UTC.
+"""Cron schedules (croniter), evaluated in UTC: for syncs and segment refreshes.
 
-A sync's schedule is a five-field cron expression ("*/15 * * * *") or None for manual
-runs only. The scheduler asks :func:`last_tick` which tick is due: only the newest
-missed tick fires, so a hub that was down for a day runs each sync once on restart,
-not once per missed tick.
+A schedule is a five-field cron expression ("*/15 * * * *") or None for manual runs
+only. Schedulers ask :func:`last_tick` which tick is due: only the newest missed tick
+fires, so a hub that was down for a day runs each job once on restart, not once per
+missed tick.
 """
 
 from __future__ import annotations

@@ -487,6 +487,10 @@ class Segment(Base):
     splits: Mapped[list[dict[str, Any]]] = mapped_column(Json, default=list)
     #: Mixed into the variant hash so two segments split the same people differently.
     salt: Mapped[str] = mapped_column(String(64))
+    #: A cron expression (UTC) the scheduler recomputes it at; None: on demand only.
+    schedule: Mapped[str | None] = mapped_column(String(100))
+    #: The newest schedule tick claimed (by one scheduler among many).
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -587,6 +591,12 @@ class Sync(Base):
     segment_run_id: Mapped[int | None] = mapped_column(BigId)
     #: Push: the newest consent decision (by id) already looked at for withdrawals.
     consent_watermark: Mapped[int] = mapped_column(BigId, default=0)
+    #: Message syncs: template, platform template, frequency cap, quiet hours.
+    message: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    #: A connection that can notify operators (WeCom, Feishu bot) of failed runs.
+    notify_connection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("connections.id", ondelete="SET NULL")
+    )
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -640,6 +650,10 @@ class SyncRun(Base):
     accepted: Mapped[int] = mapped_column(BigId, default=0)
     rejected: Mapped[int] = mapped_column(BigId, default=0)
     skipped_consent: Mapped[int] = mapped_column(BigId, default=0)
+    #: Message runs: sends left out because the person reached the frequency cap.
+    skipped_cap: Mapped[int] = mapped_column(BigId, default=0, server_default="0")
+    #: Message runs: sends held for quiet hours; a later run sends them.
+    deferred: Mapped[int] = mapped_column(BigId, default=0, server_default="0")
     dead_lettered: Mapped[int] = mapped_column(BigId, default=0)
     #: Parked with an unknown outcome: never resent without a person deciding.
     unknown: Mapped[int] = mapped_column(BigId, default=0)
@@ -764,3 +778,49 @@ class SyncTick(Base):
     claimed_at: Mapped[datetime] = _created()
     #: The run it queued; None when a queued run already covered it (coalesced).
     run_id: Mapped[int | None] = mapped_column(BigId)
+
+
+class AdminUser(Base):
+    """A person who signs in to the web admin: an argon2 password hash and a role."""
+
+    __tablename__ = "admin_users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    #: argon2id, in the PHC string format (algorithm, parameters, salt and hash).
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _created()
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("admin_users.id", ondelete="CASCADE"), index=True
+    )
+    #: The CSRF token every form of this session must send back.
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = _created()
+    last_seen_at: Mapped[datetime] = _created()
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per (user name, client address), for rate limiting logins."""
+
+    __tablename__ = "login_throttle"
+
+    #: SHA-256 of "name\nip", so the table doesn't collect typed-in user names.
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = _created()
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

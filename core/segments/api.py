@@ -76,6 +76,9 @@ class SegmentCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     condition: _Condition
     description: str = ""
     splits: list[Split] = []
+    schedule: Annotated[
+        str | None, Meta(description="Cron (UTC) to recompute it at; none: on demand.")
+    ] = None
 
 
 class SegmentUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -84,6 +87,8 @@ class SegmentUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     condition: _Condition | None = None
     description: str | None = None
     splits: list[Split] | None = None
+    #: A cron expression; "" or "manual" stops scheduled recomputation.
+    schedule: str | None = None
 
 
 class PreviewRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -108,6 +113,7 @@ async def create(db: Database, body: SegmentCreate, *, actor: str) -> SegmentVie
         actor=actor,
         description=body.description,
         splits=body.splits,
+        schedule=body.schedule,
     )
 
 
@@ -131,6 +137,7 @@ async def change(db: Database, name: str, body: SegmentUpdate, *, actor: str) ->
         condition=condition,
         description=body.description,
         splits=body.splits,
+        schedule=body.schedule,
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.core import audit
+from junction.core.cron import check_cron
 from junction.core.db import Database
 from junction.core.db.tables import Segment, SegmentRun, TagRule
 from junction.core.db.types import utcnow
@@ -60,6 +61,7 @@ async def create_segment(
     description: str = "",
     splits: list[Split] | None = None,
     salt: str | None = None,
+    schedule: str | None = None,
 ) -> SegmentView:
     """Validate and store a new segment.
 
@@ -74,6 +76,7 @@ async def create_segment(
     _check_name(name)
     splits = list(splits or [])
     check_splits(splits)
+    schedule = check_schedule(schedule)
     async with db.transaction() as session:
         # The audit append writes first, which also takes SQLite's write lock before the
         # catalog is read: no other writer can slip a conflicting segment in between.
@@ -94,6 +97,7 @@ async def create_segment(
             condition=encode_condition(condition),
             splits=_splits_json(splits),
             salt=salt or new_salt(),
+            schedule=schedule,
             created_by=actor,
             created_at=now,
             updated_at=now,
@@ -111,8 +115,11 @@ async def update_segment(
     condition: Condition | None = None,
     description: str | None = None,
     splits: list[Split] | None = None,
+    schedule: str | None = None,
 ) -> SegmentView:
-    """Change a segment's condition, description or splits (the salt never changes).
+    """Change a segment's condition, description, splits or schedule (never its salt).
+
+    ``schedule`` "" or "manual" stops scheduled recomputation; None leaves it.
 
     Raises:
         NotFoundError: no such segment.
@@ -120,6 +127,7 @@ async def update_segment(
     """
     if splits is not None:
         check_splits(splits)
+    new_schedule = check_schedule(schedule) if schedule is not None else None
     async with db.transaction() as session:
         await audit.append(
             session,
@@ -139,6 +147,8 @@ async def update_segment(
             row.description = description
         if splits is not None:
             row.splits = _splits_json(splits)
+        if schedule is not None:
+            row.schedule = new_schedule
         row.updated_at = utcnow()
         await session.flush()
         return _view(row, await _last_run(session, row))
@@ -239,6 +249,20 @@ def _splits_json(splits: list[Split]) -> list[dict[str, Any]]:
     return [msgspec.to_builtins(split) for split in splits]
 
 
+def check_schedule(schedule: str | None) -> str | None:
+    """The normalized cron expression; None for "", "manual" or None.
+
+    Raises:
+        DefinitionError: not a five-field cron expression.
+    """
+    if schedule is None or schedule.strip() in ("", "manual"):
+        return None
+    try:
+        return check_cron(schedule)
+    except ValueError as exc:
+        raise DefinitionError(str(exc), "$.schedule") from None
+
+
 def _view(row: Segment, run: SegmentRun | None) -> SegmentView:
     return SegmentView(
         id=row.id,
@@ -250,4 +274,5 @@ def _view(row: Segment, run: SegmentRun | None) -> SegmentView:
         created_at=row.created_at,
         updated_at=row.updated_at,
         last_run=run_view(run, row.name) if run is not None else None,
+        schedule=row.schedule,
     )

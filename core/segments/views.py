@@ -45,6 +45,8 @@ class SegmentView(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     updated_at: datetime
     last_run: SegmentRunView | None = None
+    #: A cron expression (UTC) the hub recomputes it at, or None (on demand only).
+    schedule: str | None = None
 
 
 class MemberSample(msgspec.Struct, frozen=True, kw_only=True):

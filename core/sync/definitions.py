@@ -9,6 +9,8 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
+from junction.core.messaging.settings import MessageSettings
+
 __all__ = [
     "SyncCreate",
     "SyncKind",
@@ -25,6 +27,8 @@ class SyncKind(StrEnum):
     PULL = "pull"
     #: Segment → destination connection.
     PUSH = "push"
+    #: Segment entries → a message to each person who entered (SMS, e-mail...).
+    MESSAGE = "message"
 
 
 class SyncMode(StrEnum):
@@ -57,6 +61,10 @@ class SyncCreate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     enabled: bool = True
     #: Records per call; None uses the destination's declared limit (its maximum).
     batch_size: Annotated[int, Meta(ge=1)] | None = None
+    #: Message syncs: what to send, the frequency cap and quiet hours.
+    message: MessageSettings | None = None
+    #: A connection that notifies operators (``notify`` capability) of failed runs.
+    notify: str | None = None
 
 
 class SyncUpdate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -68,6 +76,8 @@ class SyncUpdate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     enabled: bool | None = None
     identifiers: list[str] | None = None
     consent_purpose: str | None = None
+    #: The connection to notify of failed runs; "" stops notifying.
+    notify: str | None = None
 
 
 class SyncView(msgspec.Struct, frozen=True, kw_only=True):
@@ -89,6 +99,8 @@ class SyncView(msgspec.Struct, frozen=True, kw_only=True):
     segment_run_id: int | None
     #: Pull: the committed checkpoint. Push: the platform audience.
     state: dict[str, Any]
+    message: dict[str, Any] | None
+    notify: str | None
     created_by: str
     created_at: datetime
     updated_at: datetime

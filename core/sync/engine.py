@@ -23,6 +23,8 @@ from junction.core.db.tables import Connection, Sync, SyncRun
 from junction.core.pii import PiiRegistry, default_registry
 from junction.core.secrets import SecretBox
 from junction.core.sync.job import Job, Progress, RunAborted
+from junction.core.sync.messages import run_message
+from junction.core.sync.notify import run_notification, send_notification
 from junction.core.sync.outcomes import describe
 from junction.core.sync.pull import RecordWriter, run_pull
 from junction.core.sync.push import run_push
@@ -59,6 +61,7 @@ class SyncEngine:
             third of it.
         transports: Per-connection HTTP transport, for tests and local fakes.
         worker: This process's name in run records.
+        public_url: Where the admin is served, for links in operator notifications.
     """
 
     def __init__(
@@ -73,8 +76,10 @@ class SyncEngine:
         lease: float = 60.0,
         transports: TransportFactory | None = None,
         worker: str | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.db = db
+        self.public_url = public_url
         self.plugins = plugins
         self.box = box
         self.intake = intake
@@ -108,7 +113,30 @@ class SyncEngine:
                 await heartbeat
         if not await finish(self.db, run_id, self.worker, status, error):
             log.warning("run %s was taken over before it could be finished here", run_id)
+            return status
+        await self._notify(run_id)
         return status
+
+    async def _notify(self, run_id: int) -> None:
+        """Tell the sync's notify connection about a failed, partial or degraded run."""
+        try:
+            async with self.db.sessions() as session:
+                run = await session.get(SyncRun, run_id)
+                sync = await session.get(Sync, run.sync_id) if run else None
+                if run is None or sync is None or sync.notify_connection_id is None:
+                    return
+                connection = await session.get(Connection, sync.notify_connection_id)
+            notification = run_notification(sync, run, self.public_url)
+            if connection is None or notification is None or not connection.enabled:
+                return
+            connector = self.plugins.connector(connection.plugin)()
+            ctx = await self.connections.context(
+                connection.name, transport=self.transports(connection.name)
+            )
+        except Exception as exc:
+            log.warning("run %s: could not prepare the notification: %s", run_id, describe(exc))
+            return
+        await send_notification(connector, ctx, connection, notification, self.policy)
 
     async def _execute(
         self, run_id: int, progress: Progress | None
@@ -119,6 +147,8 @@ class SyncEngine:
                 if self.intake is None:
                     raise RunAborted("this process has no intake to store pulled records")
                 await run_pull(job, self.intake)
+            elif job.sync.kind == "message":
+                await run_message(job, self.registry, self.box)
             else:
                 await run_push(job, self.registry, self.box)
         except RunAborted as exc:

@@ -57,6 +57,8 @@ class Action(StrEnum):
     ADD = "add"
     REMOVE = "remove"
     REPLACE = "replace"
+    #: A message to one person (message syncs).
+    SEND = "send"
 
 
 class OpStatus(StrEnum):

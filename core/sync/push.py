@@ -43,7 +43,7 @@ from junction.plugins import (
     PluginError,
 )
 
-__all__ = ["DEFAULT_BATCH", "run_push"]
+__all__ = ["DEFAULT_BATCH", "abandon_pending", "report_progress", "run_push"]
 
 #: Batch size for destinations that declare no limit.
 DEFAULT_BATCH = 1000
@@ -69,10 +69,10 @@ async def run_push(job: Job, registry: PiiRegistry, box: SecretBox) -> None:
         audience = await _ensure_audience(job, segment)
         await _deliver(job, audience, registry, box)
     except (AuthFailed, ConfigInvalid) as exc:
-        await _abandon(job)
+        await abandon_pending(job)
         raise RunAborted(f"{job.connection.name} refused the sync: {describe(exc)}") from exc
     except RunAborted:
-        await _abandon(job)
+        await abandon_pending(job)
         raise
 
 
@@ -161,7 +161,7 @@ async def _deliver(job: Job, audience: Audience, registry: PiiRegistry, box: Sec
                 sendable = [op for op in batch.ops if op.key not in batch.problems]
                 if sendable:
                     await sender.send(batch.action, sendable, batch.members, last=batch.last)
-                await _report(job)
+                await report_progress(job)
             finally:
                 queue.task_done()
         queue.task_done()
@@ -238,7 +238,7 @@ async def _hold_removes(job: Job, audience: Audience) -> bool:
     return True
 
 
-async def _abandon(job: Job) -> None:
+async def abandon_pending(job: Job) -> None:
     """Mark what is still pending as failed, so the next run sends it (failed-key memory)."""
     async with job.db.transaction() as session:
         result = await session.execute(
@@ -252,11 +252,12 @@ async def _abandon(job: Job) -> None:
         await fence(session, job.run.id, job.worker, failed=int(result.rowcount or 0))  # type: ignore[attr-defined]
 
 
-async def _report(job: Job) -> None:
+async def report_progress(job: Job) -> None:
     if job.progress is None:
         return
     async with job.db.sessions() as session:
         run = await session.get(SyncRun, job.run.id)
     if run is not None:
         done = run.accepted + run.dead_lettered + run.unknown + run.failed + run.skipped_consent
+        done += run.skipped_cap + run.deferred
         job.report(done, run.planned)

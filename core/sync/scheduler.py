@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from junction.core.db import Database
 from junction.core.db.tables import Sync, SyncTick
 from junction.core.db.types import utcnow
+from junction.core.segments.schedule import refresh_due_segments
 from junction.core.sync.cron import last_tick
 from junction.core.sync.runs import queue_run
 
@@ -36,8 +37,16 @@ class Scheduler:
         self.interval = interval
 
     async def tick(self, now: datetime | None = None) -> list[int]:
-        """Queue the runs due at ``now``; return the ids of the runs queued here."""
+        """Queue the runs due at ``now``; return the ids of the runs queued here.
+
+        Segments due at ``now`` are recomputed first, so syncs of the same tick send
+        their fresh changes.
+        """
         now = now or utcnow()
+        try:
+            await refresh_due_segments(self.db, now, actor=f"scheduler:{self.name}")
+        except Exception:
+            log.exception("scheduled segment computation failed; syncs are queued anyway")
         async with self.db.sessions() as session:
             rows = (
                 await session.execute(

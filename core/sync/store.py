@@ -10,9 +10,15 @@ from junction.core import audit
 from junction.core.db import Database
 from junction.core.db.tables import Connection, Segment, Sync
 from junction.core.errors import NotFoundError
+from junction.core.sync.changes import SegmentAudience
 from junction.core.sync.definitions import SyncCreate, SyncKind, SyncMode, SyncUpdate, SyncView
 from junction.core.sync.errors import SyncDefinitionError
-from junction.core.sync.validate import check_identifiers, check_schedule, resolve_definition
+from junction.core.sync.validate import (
+    check_identifiers,
+    check_schedule,
+    resolve_definition,
+    resolve_notify,
+)
 from junction.plugins.manager import Plugins
 
 __all__ = ["create_sync", "decode_definition", "get_sync", "list_syncs", "load_sync", "update_sync"]
@@ -39,7 +45,13 @@ async def create_sync(
         if await session.scalar(select(Sync.id).where(Sync.name == definition.name)):
             raise SyncDefinitionError(f"a sync named {definition.name!r} already exists", "$.name")
         resolved = await resolve_definition(session, plugins, definition)
+        notify = await resolve_notify(session, plugins, definition.notify)
         push = definition.kind is SyncKind.PUSH
+        baseline = None
+        if definition.kind is SyncKind.MESSAGE and resolved.segment is not None:
+            # Messages go to people who enter the segment from now on, not to everyone
+            # already in it: the newest computed run is where "entered" starts.
+            baseline = await SegmentAudience(db, resolved.segment.name).latest()
         row = Sync(
             name=definition.name,
             kind=definition.kind.value,
@@ -53,6 +65,9 @@ async def create_sync(
             enabled=definition.enabled,
             state={},
             consent_watermark=0,
+            segment_run_id=baseline,
+            message=msgspec.to_builtins(definition.message) if definition.message else None,
+            notify_connection_id=notify.id if notify else None,
             created_by=actor,
         )
         session.add(row)
@@ -87,7 +102,7 @@ async def update_sync(
         if changes.enabled is not None:
             row.enabled = changes.enabled
         if changes.identifiers is not None:
-            if row.kind != SyncKind.PUSH:
+            if row.kind == SyncKind.PULL:
                 raise SyncDefinitionError("a pull sync has no identifiers", "$.identifiers")
             connection = await session.get(Connection, row.connection_id)
             assert connection is not None
@@ -96,6 +111,9 @@ async def update_sync(
             row.identifiers = list(changes.identifiers)
         if changes.consent_purpose is not None:
             row.consent_purpose = changes.consent_purpose or None
+        if changes.notify is not None:
+            notify = await resolve_notify(session, plugins, changes.notify)
+            row.notify_connection_id = notify.id if notify else None
         await session.flush()
         return await _view(session, row)
 
@@ -132,6 +150,11 @@ async def load_sync(session: AsyncSession, name: str) -> Sync:
 async def _view(session: AsyncSession, row: Sync) -> SyncView:
     connection = await session.get(Connection, row.connection_id)
     segment = await session.get(Segment, row.segment_id) if row.segment_id else None
+    notify = (
+        await session.get(Connection, row.notify_connection_id)
+        if row.notify_connection_id
+        else None
+    )
     assert connection is not None
     return SyncView(
         id=row.id,
@@ -148,6 +171,8 @@ async def _view(session: AsyncSession, row: Sync) -> SyncView:
         batch_size=row.batch_size,
         segment_run_id=row.segment_run_id,
         state=dict(row.state),
+        message=dict(row.message) if row.message else None,
+        notify=notify.name if notify else None,
         created_by=row.created_by,
         created_at=row.created_at,
         updated_at=row.updated_at,

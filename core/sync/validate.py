@@ -13,13 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.core.db.tables import Connection, Segment
 from junction.core.errors import NotFoundError
+from junction.core.messaging.settings import SettingsError
 from junction.core.sync.cron import check_cron
 from junction.core.sync.definitions import SyncCreate, SyncKind, SyncMode
 from junction.core.sync.errors import SyncDefinitionError
 from junction.plugins import Capability, ConnectorSpec, Kind
 from junction.plugins.manager import Plugins
 
-__all__ = ["Resolved", "check_identifiers", "check_schedule", "resolve_definition"]
+__all__ = [
+    "Resolved",
+    "check_identifiers",
+    "check_schedule",
+    "resolve_definition",
+    "resolve_notify",
+]
 
 
 class Resolved:
@@ -74,6 +81,32 @@ def check_identifiers(identifiers: list[str], spec: ConnectorSpec, connection: s
             )
 
 
+async def resolve_notify(
+    session: AsyncSession, plugins: Plugins, name: str | None
+) -> Connection | None:
+    """The connection operators are notified through, or None.
+
+    Raises:
+        SyncDefinitionError: no such connection, or it can't notify.
+    """
+    if not name:
+        return None
+    connection = await session.scalar(select(Connection).where(Connection.name == name))
+    if connection is None:
+        raise SyncDefinitionError(f"no connection named {name!r}", "$.notify")
+    try:
+        spec = plugins.connector(connection.plugin).spec
+    except NotFoundError as exc:
+        raise SyncDefinitionError(str(exc), "$.notify") from None
+    if Capability.NOTIFY not in spec.capabilities:
+        raise SyncDefinitionError(
+            f"connection {name!r} ({spec.name}) can't notify operators "
+            "(it lacks the 'notify' capability)",
+            "$.notify",
+        )
+    return connection
+
+
 async def resolve_definition(
     session: AsyncSession, plugins: Plugins, definition: SyncCreate
 ) -> Resolved:
@@ -97,10 +130,16 @@ async def resolve_definition(
     if definition.kind is SyncKind.PULL:
         _check_pull(definition, spec)
         return Resolved(connection, spec, None, SyncMode.ADD_ONLY)
-    mode = definition.mode or SyncMode.MIRROR
-    _check_push_connector(definition, spec, mode)
+    if definition.kind is SyncKind.MESSAGE:
+        _check_message(definition, spec)
+        mode = SyncMode.ADD_ONLY
+    else:
+        mode = definition.mode or SyncMode.MIRROR
+        _check_push_connector(definition, spec, mode)
+        if definition.message is not None:
+            raise SyncDefinitionError("only a message sync has a message", "$.message")
     if not definition.segment:
-        raise SyncDefinitionError("a push sync needs a segment", "$.segment")
+        raise SyncDefinitionError(f"a {definition.kind} sync needs a segment", "$.segment")
     segment = await session.scalar(select(Segment).where(Segment.name == definition.segment))
     if segment is None:
         raise SyncDefinitionError(f"no segment named {definition.segment!r}", "$.segment")
@@ -133,10 +172,36 @@ def _check_pull(definition: SyncCreate, spec: ConnectorSpec) -> None:
         "identifiers": definition.identifiers or None,
         "consent_purpose": definition.consent_purpose,
         "batch_size": definition.batch_size,
+        "message": definition.message,
     }
     for field, value in extras.items():
         if value is not None:
             raise SyncDefinitionError(f"a pull sync has no {field}", f"$.{field}")
+
+
+def _check_message(definition: SyncCreate, spec: ConnectorSpec) -> None:
+    if spec.kind is not Kind.DESTINATION or Capability.MESSAGE not in spec.capabilities:
+        raise SyncDefinitionError(
+            f"a message sync sends through a messaging destination; {definition.connection!r} "
+            f"({spec.name}) can't send messages (it lacks the 'message' capability)",
+            "$.connection",
+        )
+    if definition.mode is not None:
+        raise SyncDefinitionError(
+            "a message sync has no mode: it messages people who enter the segment", "$.mode"
+        )
+    if not definition.consent_purpose:
+        raise SyncDefinitionError(
+            "a message sync needs the consent purpose of its channel (e.g. 'sms', 'email'): "
+            "people without it are never messaged",
+            "$.consent_purpose",
+        )
+    if definition.message is None:
+        raise SyncDefinitionError("a message sync needs a message", "$.message")
+    try:
+        definition.message.check()
+    except SettingsError as exc:
+        raise SyncDefinitionError(str(exc), exc.path) from None
 
 
 def _check_push_connector(definition: SyncCreate, spec: ConnectorSpec, mode: SyncMode) -> None:

@@ -18,9 +18,10 @@ __all__ = ["AttemptView", "BatchView", "RunDetail", "RunView", "get_run", "list_
 class RunView(msgspec.Struct, frozen=True, kw_only=True):
     """A run: status, timings and counts.
 
-    For a push run, ``planned`` = ``accepted`` + ``dead_lettered`` + ``unknown`` +
-    ``failed`` + ``skipped_consent`` once it has finished, and ``sent`` counts each
-    record handed to the destination once however often it was resent.
+    For a push or message run, ``planned`` = ``accepted`` + ``dead_lettered`` +
+    ``unknown`` + ``failed`` + ``skipped_consent`` + ``skipped_cap`` + ``deferred``
+    once it has finished (the last two only ever count for message runs), and ``sent``
+    counts each record handed to the destination once however often it was resent.
     """
 
     id: int
@@ -41,6 +42,8 @@ class RunView(msgspec.Struct, frozen=True, kw_only=True):
     accepted: int
     rejected: int
     skipped_consent: int
+    skipped_cap: int
+    deferred: int
     dead_lettered: int
     unknown: int
     failed: int
