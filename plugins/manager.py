@@ -35,6 +35,8 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "junction.destinations.meta",
     "junction.destinations.tencent_ads",
     "junction.destinations.oceanengine",
+    "junction.destinations.aliyun_sms",
+    "junction.destinations.tencent_sms",
 )
 
 
