@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import click
 from rich.console import Console
@@ -35,6 +36,7 @@ from junction.core.sync import (
     list_dead_letters,
     list_runs,
     list_syncs,
+    match_history,
     replay_dead_letters,
 )
 from junction.core.sync.store import decode_definition
@@ -61,6 +63,7 @@ async def _engine(hub: Hub, **kwargs: Any) -> AsyncIterator[SyncEngine]:
     try:
         await db.require_current_schema()
         await intake.start()
+        kwargs.setdefault("public_url", hub.settings.public_url)
         yield SyncEngine(db, hub.plugins, hub.secrets, intake=intake, **kwargs)
     finally:
         await intake.stop()
@@ -117,6 +120,14 @@ def syncs_list(hub: Hub) -> None:
 @click.option("--consent", help="Push: consent purpose members must have granted.")
 @click.option("--schedule", help="Cron expression (UTC); leave out for manual runs only.")
 @click.option("--batch-size", type=int, help="Push: records per call (default: the limit).")
+@click.option(
+    "--message",
+    "message_file",
+    type=click.File("rb"),
+    help="Message sync: a JSON file with the message (see docs/messaging.md); "
+    "people entering --segment get it through --to.",
+)
+@click.option("--notify", help="A connection (WeCom, Feishu bot) told of failed runs.")
 @pass_hub
 def syncs_add(
     hub: Hub,
@@ -129,19 +140,25 @@ def syncs_add(
     consent: str | None,
     schedule: str | None,
     batch_size: int | None,
+    message_file: IO[bytes] | None,
+    notify: str | None,
 ) -> None:
-    """Add sync NAME: `--segment S --to C` (push) or `--from C` (pull).
+    """Add sync NAME: `--segment S --to C` (push), `--from C` (pull), or a message sync
+    (`--segment S --to C --message FILE`).
 
     \b
         junction syncs add vips-to-hook --segment vips --to hook --identifier email
+        junction syncs add welcome --segment new-signups --to sms --identifier phone \
+            --consent sms --message welcome.json --schedule "*/15 * * * *"
     """
     if bool(source) == bool(destination):
-        raise click.UsageError("give --to (a push sync) or --from (a pull sync)")
+        raise click.UsageError("give --to (a push or message sync) or --from (a pull sync)")
     raw: dict[str, Any] = {
         "name": name,
-        "kind": "pull" if source else "push",
+        "kind": "pull" if source else ("message" if message_file else "push"),
         "connection": source or destination,
         "schedule": schedule,
+        "notify": notify,
     }
     if destination:
         raw.update(
@@ -151,6 +168,11 @@ def syncs_add(
             consent_purpose=consent,
             batch_size=batch_size,
         )
+    if message_file is not None:
+        try:
+            raw["message"] = json.loads(message_file.read())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise click.BadParameter(f"not JSON: {exc}", param_hint="--message") from None
     definition = decode_definition({k: v for k, v in raw.items() if v is not None})
     view = _with_db(hub, lambda db: create_sync(db, hub.plugins, definition, actor=CLI_ACTOR))
     console.print(
@@ -224,6 +246,8 @@ def _summary(view: RunView) -> None:
         "accepted",
         "rejected",
         "skipped_consent",
+        "skipped_cap",
+        "deferred",
         "dead_lettered",
         "unknown",
         "failed",
@@ -298,6 +322,38 @@ def runs_show(hub: Hub, run_id: int) -> None:
             str(b.accepted),
             str(b.rejected),
             outcomes,
+        )
+    console.print(table)
+
+
+@syncs.command("matches")
+@click.argument("connection")
+@click.option("--limit", default=20, show_default=True, help="Newest finished runs shown.")
+@pass_hub
+def syncs_matches(hub: Hub, connection: str, limit: int) -> None:
+    """What destination CONNECTION made of each push run: planned → matched.
+
+    The match rate is matched / received as the platform reports them (or / accepted
+    when it reports no receipt count); a falling rate usually means identifiers
+    changed shape upstream.
+    """
+    points = _with_db(hub, lambda db: match_history(db, connection, limit=limit))
+    table = Table(title=f"Match history of {connection}")
+    for column in ("run", "sync", "finished", "planned", "accepted", "received", "matched"):
+        table.add_column(column, justify="left" if column in ("sync", "finished") else "right")
+    table.add_column("rate", justify="right")
+    for p in points:
+        rate = f"{p.match_rate:.1%}" if p.match_rate is not None else "-"
+        finished = p.finished_at.strftime("%Y-%m-%d %H:%M") if p.finished_at else "-"
+        table.add_row(
+            str(p.run),
+            p.sync,
+            finished,
+            str(p.planned),
+            str(p.accepted),
+            "-" if p.received is None else str(p.received),
+            "-" if p.matched is None else str(p.matched),
+            rate,
         )
     console.print(table)
 

@@ -80,3 +80,25 @@ async def test_define_run_inspect_and_replay(
     again = await run_cli("sync", "run", "vips-phones")
     assert again.exit_code == 0, again.output
     assert "Run 3 of vips-phones" in again.output
+
+    matches = await run_cli("syncs", "matches", "files")
+    assert matches.exit_code == 0, matches.output
+    assert "Match history of files" in matches.output and "vips-out" in matches.output
+    unknown = await run_cli("syncs", "matches", "nope")
+    assert unknown.exit_code != 0
+    assert "no connection named 'nope'" in str(unknown.exception or unknown.output)
+
+    # A message sync needs a messaging connection: the file export can't send messages.
+    message = tmp_path / "welcome.json"
+    message.write_text('{"template": {"text": "Hi {{ traits.name }}"}}')
+    refused = await run_cli(
+        "syncs", "add", "welcome", "--segment", "vips", "--to", "files",
+        "--identifier", "email", "--consent", "email", "--message", str(message),
+    )  # fmt: skip
+    assert refused.exit_code != 0
+    assert "can't send messages" in str(refused.exception or refused.output)
+    message.write_text("{not json")
+    broken = await run_cli(
+        "syncs", "add", "welcome", "--segment", "vips", "--to", "files", "--message", str(message)
+    )
+    assert broken.exit_code == 2 and "not JSON" in broken.output
