@@ -37,6 +37,8 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "junction.destinations.oceanengine",
     "junction.destinations.aliyun_sms",
     "junction.destinations.tencent_sms",
+    "junction.destinations.wecom",
+    "junction.destinations.feishu",
 )
 
 
