@@ -37,6 +37,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "junction.destinations.oceanengine",
     "junction.destinations.aliyun_sms",
     "junction.destinations.tencent_sms",
+    "junction.destinations.email",
     "junction.destinations.wecom",
     "junction.destinations.feishu",
 )
