@@ -15,7 +15,9 @@ from litestar.di import Provide
 from sqlalchemy import text
 
 from junction.admin.api import api_router
+from junction.admin.api.auth import require_token
 from junction.admin.errors import EXCEPTION_HANDLERS, error_response
+from junction.admin.web import web_handlers
 from junction.core.connections import Connections
 from junction.core.db import Database
 from junction.core.identity import Resolver
@@ -81,7 +83,8 @@ def create_app(
         # The embedded deployment's background work: ID-mapping, and the sync
         # scheduler and worker (pull syncs write through the intake).
         resolving = _Background(resolver.run if workers else None)
-        syncing = BackgroundSync(SyncEngine(database, plugins, box, intake=intake))
+        engine = SyncEngine(database, plugins, box, intake=intake, public_url=settings.public_url)
+        syncing = BackgroundSync(engine)
         if workers:
             await syncing.start()
         try:
@@ -109,7 +112,12 @@ def create_app(
         }
     )
     return Litestar(
-        route_handlers=[health, api_router(), *_configure_plugin_routes(plugins)],
+        route_handlers=[
+            health,
+            api_router(),
+            *web_handlers(),
+            *_configure_plugin_routes(plugins),
+        ],
         state=state,
         lifespan=[lifespan],
         dependencies=_configure_dependencies(intake),
@@ -153,6 +161,14 @@ def _configure_plugin_routes(plugins: Plugins) -> list[Any]:
 
 
 def _configure_openapi() -> Any:
+    from litestar import Router
     from litestar.openapi import OpenAPIConfig
 
-    return OpenAPIConfig(title="Junction", version=junction_version(), path="/api/schema")
+    # The schema describes every route and its parameters: it needs a token (or a
+    # signed-in session) like the API it documents.
+    return OpenAPIConfig(
+        title="Junction",
+        version=junction_version(),
+        path="/api/schema",
+        openapi_router=Router(path="/api/schema", route_handlers=[], guards=[require_token]),
+    )

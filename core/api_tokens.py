@@ -34,15 +34,17 @@ class Role(StrEnum):
 
 
 class Principal(msgspec.Struct, frozen=True, kw_only=True):
-    """Who is calling: the token's name and role."""
+    """Who is calling: the token's (or signed-in user's) name and role."""
 
     token_id: int
     name: str
     role: Role
+    #: "token" for an API token; "user" for a web admin session (``token_id`` is 0).
+    kind: str = "token"
 
     @property
     def actor(self) -> str:
-        return f"token:{self.name}"
+        return f"{self.kind}:{self.name}"
 
 
 class TokenView(msgspec.Struct, frozen=True, kw_only=True):

@@ -161,3 +161,56 @@ def _missing(first: int, next_present: int) -> str:
     last = next_present - 1
     span = f"entry {first}" if first == last else f"entries {first}-{last}"
     return f"{span} deleted"
+
+
+class AuditView(msgspec.Struct, frozen=True, kw_only=True):
+    """An entry as the admin shows it (details are already redacted at write time)."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target: str | None
+    details: dict[str, Any]
+
+
+async def list_entries(
+    db: Database,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    target: str | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[AuditView]:
+    """The newest entries first, filtered.
+
+    ``actor`` and ``target`` match a substring; ``action`` matches exactly or, ending in
+    ``.``, as a prefix (``"connection."`` is every connection action). ``before_id``
+    pages backwards.
+    """
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if actor:
+        query = query.where(AuditEntry.actor.contains(actor, autoescape=True))
+    if action:
+        if action.endswith("."):
+            query = query.where(AuditEntry.action.startswith(action, autoescape=True))
+        else:
+            query = query.where(AuditEntry.action == action)
+    if target:
+        query = query.where(AuditEntry.target.contains(target, autoescape=True))
+    if before_id is not None:
+        query = query.where(AuditEntry.id < before_id)
+    async with db.sessions() as session:
+        rows = (await session.scalars(query)).all()
+    return [
+        AuditView(
+            id=row.id,
+            at=row.at,
+            actor=row.actor,
+            action=row.action,
+            target=row.target,
+            details=row.details,
+        )
+        for row in rows
+    ]

@@ -40,6 +40,19 @@ bootstrap_services() {
   fi
 }
 
+# The web admin's browser tests drive Debian's own chromium through Playwright; Playwright's
+# browser downloads are never used (`playwright install` must not run), so the browser
+# comes from apt. Already installed: nothing happens.
+bootstrap_chromium() {
+  [ -x /usr/bin/chromium ] && return
+  log "installing chromium (Debian package) for the browser tests"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  [ -x /usr/bin/chromium ] || { echo "[dev] chromium did not install" >&2; return 1; }
+}
+
 mariadb_up() {
   if command -v mariadb-admin >/dev/null 2>&1; then
     mariadb-admin ping -h 127.0.0.1 --silent >/dev/null 2>&1

@@ -104,6 +104,7 @@ def _register() -> None:
         server,
         syncs,
         tokens,
+        users,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import click
@@ -18,7 +19,7 @@ from junction.admin.demo_data import (
     web_events,
     write_order_database,
 )
-from junction.core import api_tokens
+from junction.core import api_tokens, users
 from junction.core.connections import Connections
 from junction.core.db import Database
 from junction.core.db.migrate import upgrade
@@ -52,11 +53,11 @@ console = Console()
 )
 @pass_hub
 def demo(hub: Hub, if_empty: bool) -> None:
-    """Set up a demo shop on this hub: sources, events, orders, profiles, a token.
+    """Set up a demo shop on this hub: sources, events, orders, profiles, an admin.
 
     Creates an SDK source (`web`) with sample web events, a SQLite order database read
     by the `orderdb` source (`shop-db`), resolves everyone into profiles, and prints an
-    admin API token.
+    admin API token and the web admin's login URL, user name and password.
     """
     upgrade(hub.settings.database_url)
     summary = run(_demo(hub, if_empty))
@@ -71,6 +72,10 @@ def demo(hub: Hub, if_empty: bool) -> None:
     console.print(table)
     console.print(f"SDK write key of source [bold]web[/]: {summary['write_key']}")
     console.print(f"Admin API token (shown once): [bold]{summary['token']}[/]")
+    settings = hub.settings
+    console.print(f"Web admin: http://{settings.host}:{settings.port}/admin/login")
+    console.print(f"  user name: [bold]{summary['user']}[/]")
+    console.print(f"  password (shown once): [bold]{summary['password']}[/]")
     console.print(
         "Try: junction profiles explain user_id:c10000   "
         "curl -H 'Authorization: Bearer <token>' http://127.0.0.1:8000/api/v1/profiles/1"
@@ -108,13 +113,27 @@ async def _demo(hub: Hub, if_empty: bool) -> dict[str, Any] | None:
             await Resolver(db, hub.secrets).resolve_all()
         syncs = await _audiences(hub, db, service)
         token, _ = await api_tokens.create_token(db, name="demo-admin", role="admin", actor=ACTOR)
+        user, password = await _admin_user(db)
         return {
             "counts": {**await _counts(db), **syncs},
             "write_key": web.created_write_key,
             "token": token,
+            "user": user,
+            "password": password,
         }
     finally:
         await db.close()
+
+
+async def _admin_user(db: Database) -> tuple[str, str]:
+    """An admin for the web admin, with a random password: (user name, password)."""
+    taken = {user.name for user in await users.list_users(db)}
+    name = next(
+        n for n in ("admin", "demo-admin", f"admin-{secrets.token_hex(3)}") if n not in taken
+    )
+    password = secrets.token_urlsafe(12)
+    await users.create_user(db, name=name, password=password, role="admin", actor=ACTOR)
+    return name, password
 
 
 async def _audiences(hub: Hub, db: Database, service: Connections) -> dict[str, int]:

@@ -36,9 +36,7 @@ def upgrade() -> None:
             ondelete="SET NULL",
         )
     # Plain ADD COLUMN (with a constant default) works on both databases in place.
-    op.add_column(
-        "sync_runs", sa.Column("skipped_cap", BIG_ID, server_default="0", nullable=False)
-    )
+    op.add_column("sync_runs", sa.Column("skipped_cap", BIG_ID, server_default="0", nullable=False))
     op.add_column("sync_runs", sa.Column("deferred", BIG_ID, server_default="0", nullable=False))
     op.add_column("segments", sa.Column("schedule", sa.String(length=100), nullable=True))
     op.add_column("segments", sa.Column("scheduled_at", sa.DateTime(timezone=True), nullable=True))
