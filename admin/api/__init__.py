@@ -7,12 +7,19 @@ from litestar import Router
 from junction.admin.api.auth import require_token
 from junction.admin.api.profiles import ProfileController
 from junction.admin.api.segments import SegmentController
+from junction.admin.api.syncs import MatchController, RunController, SyncController
 
 
 def api_router() -> Router:
     return Router(
         path="/api/v1",
-        route_handlers=[ProfileController, SegmentController],
+        route_handlers=[
+            ProfileController,
+            SegmentController,
+            SyncController,
+            RunController,
+            MatchController,
+        ],
         guards=[require_token],
     )
 
