@@ -10,11 +10,9 @@ Google Ads API in ``GoogleAdsFailure.errors[].errorCode`` (``{"quotaError":
 
 from __future__ import annotations
 
-import email.utils
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -27,6 +25,7 @@ from junction.plugins import (
     RateLimited,
     Retryable,
 )
+from junction.plugins.http import retry_after
 
 __all__ = ["ApiError", "InvalidArgument", "Violation", "parse", "plugin_error"]
 
@@ -160,7 +159,7 @@ def parse(response: httpx.Response) -> ApiError:
         violations=tuple(violations),
         metadata=metadata,
         request_id=request_id,
-        retry_after=_retry_after(response),
+        retry_after=retry_after(response),
     )
 
 
@@ -233,18 +232,3 @@ def plugin_error(error: ApiError, what: str) -> PluginError:
 def _dicts(value: Any) -> Iterator[dict[str, Any]]:
     if isinstance(value, list):
         yield from (item for item in value if isinstance(item, dict))
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -6,10 +6,8 @@ made on ``code`` / ``error_subcode`` / ``is_transient``, not on the status.
 
 from __future__ import annotations
 
-import email.utils
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -22,6 +20,7 @@ from junction.plugins import (
     RateLimited,
     Retryable,
 )
+from junction.plugins.http import retry_after as header_retry_after
 
 __all__ = [
     "FLAGGED_AUDIENCE",
@@ -143,7 +142,7 @@ def retry_after(response: httpx.Response) -> float | None:
         *_usage_waits(response.headers.get("X-Business-Use-Case-Usage")),
         *_usage_waits(response.headers.get("X-Ad-Account-Usage")),
     ]
-    header = _retry_after_header(response.headers.get("Retry-After"))
+    header = header_retry_after(response.headers.get("Retry-After"))
     if header is not None:
         waits.append(header)
     return max(waits) if waits else None
@@ -172,20 +171,6 @@ def _usage_waits(header: str | None) -> list[float]:
         item.get("estimated_time_to_regain_access") for item in items if isinstance(item, dict)
     ]
     return [float(m) * 60 for m in minutes if isinstance(m, int | float) and m > 0]
-
-
-def _retry_after_header(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _int(value: Any) -> int | None:

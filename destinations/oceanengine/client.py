@@ -17,10 +17,8 @@ anything else          :class:`PermanentFailure` (parameter errors)
 
 from __future__ import annotations
 
-import email.utils
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 import httpx
@@ -36,6 +34,7 @@ from junction.plugins import (
     RateLimited,
     Retryable,
 )
+from junction.plugins.http import retry_after
 
 __all__ = ["ACCESS_TOKEN", "REFRESH_TOKEN", "OceanClient", "raise_for_code"]
 
@@ -176,9 +175,9 @@ def _data(path: str, response: httpx.Response) -> dict[str, Any]:
     status = response.status_code
     where = f"Ocean Engine answered {path} with HTTP {status}"
     if status == 429:
-        raise RateLimited(f"{where} (throttled)", retry_after=_retry_after(response))
+        raise RateLimited(f"{where} (throttled)", retry_after=retry_after(response))
     if status >= 500 or status == 408:
-        raise Retryable(where, retry_after=_retry_after(response))
+        raise Retryable(where, retry_after=retry_after(response))
     if status in (401, 403):
         raise AuthFailed(f"{where}: the access token was refused")
     if status >= 400:
@@ -209,19 +208,3 @@ def raise_for_code(path: str, code: int, message: str, request_id: object = None
     if code >= 50000:
         raise Retryable(text, code=str(code))
     raise PermanentFailure(text, code=str(code))
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    """``Retry-After`` in seconds: delay-seconds or an HTTP date."""
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())

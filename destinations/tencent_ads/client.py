@@ -25,6 +25,7 @@ from junction.plugins import (
     RateLimited,
     Retryable,
 )
+from junction.plugins.http import retry_after
 
 __all__ = ["Api", "open_api"]
 
@@ -131,9 +132,9 @@ def _envelope(response: httpx.Response, what: str) -> tuple[int, str, dict[str, 
     if trace:
         where += f" (trace {trace})"
     if status == 429:
-        raise RateLimited(where, retry_after=_retry_after(response))
+        raise RateLimited(where, retry_after=retry_after(response))
     if status >= 500:
-        raise Retryable(where, retry_after=_retry_after(response))
+        raise Retryable(where, retry_after=retry_after(response))
     if status in (401, 403):
         raise AuthFailed(f"{where}: check the app credentials")
     try:
@@ -149,10 +150,3 @@ def _envelope(response: httpx.Response, what: str) -> tuple[int, str, dict[str, 
     if trace and trace not in message:
         message = f"{message} (trace {trace})".strip()
     return body["code"], message, data if isinstance(data, dict) else {}
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return max(0.0, float(response.headers.get("Retry-After", "")))
-    except ValueError:
-        return None

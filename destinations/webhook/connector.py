@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import email.utils
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeAlias
 
 import httpx
@@ -35,6 +33,7 @@ from junction.plugins import (
     Retryable,
     secret,
 )
+from junction.plugins.http import retry_after
 
 __all__ = ["Webhook", "WebhookConfig"]
 
@@ -204,27 +203,11 @@ def _raise_for_status(ctx: Ctx, response: httpx.Response, operation: str) -> Non
     if status in (401, 403):
         raise AuthFailed(f"{where}: it refused the signature; check the signing secret")
     if status == 429:
-        raise RateLimited(f"{where} (throttled)", retry_after=_retry_after(response))
+        raise RateLimited(f"{where} (throttled)", retry_after=retry_after(response))
     if status >= 500 or status in (408, 425):
-        raise Retryable(where, retry_after=_retry_after(response))
+        raise Retryable(where, retry_after=retry_after(response))
     raise PermanentFailure(f"{where}: {response.text[:200]}")
 
 
 def _host(ctx: Ctx) -> str:
     return httpx.URL(ctx.config.url).host or "the endpoint"
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    """``Retry-After`` in seconds: delay-seconds or an HTTP date (RFC 9110)."""
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())

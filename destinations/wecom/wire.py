@@ -13,6 +13,7 @@ import httpx
 import msgspec
 
 from junction.plugins import OutcomeUnknown, PermanentFailure, RateLimited, Retryable
+from junction.plugins.http import retry_after
 
 __all__ = ["Reply", "exchange"]
 
@@ -68,7 +69,7 @@ async def exchange(
         raise Retryable(lost) from exc
     where = f"WeCom answered {path} with HTTP {response.status_code}"
     if response.status_code == 429:
-        raise RateLimited(f"{where} (throttled)", retry_after=_retry_after(response))
+        raise RateLimited(f"{where} (throttled)", retry_after=retry_after(response))
     try:
         reply = msgspec.json.decode(response.content, type=Reply)
     except msgspec.DecodeError as exc:
@@ -80,10 +81,3 @@ async def exchange(
             ) from exc
         raise Retryable(f"{where} and no readable result") from exc
     return reply
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return float(response.headers.get("Retry-After", ""))
-    except ValueError:
-        return None

@@ -27,6 +27,7 @@ from junction.plugins import (
     RateLimited,
     Retryable,
 )
+from junction.plugins.http import retry_after
 from junction.sources.ga4.auth import fetch_token
 from junction.sources.ga4.key import ServiceAccount
 
@@ -134,7 +135,7 @@ class GoogleApi:
             return RateLimited(
                 f"{detail} (a Google quota is exhausted; hourly quotas recover within the "
                 "hour, daily ones at midnight Pacific time)",
-                retry_after=_retry_after(reply) or DEFAULT_QUOTA_WAIT,
+                retry_after=retry_after(reply) or DEFAULT_QUOTA_WAIT,
                 code=code,
             )
         if reply.status_code == 401:
@@ -151,7 +152,7 @@ class GoogleApi:
                 code=code,
             )
         if reply.status_code >= 500:
-            return Retryable(detail, retry_after=_retry_after(reply), code=code)
+            return Retryable(detail, retry_after=retry_after(reply), code=code)
         if reply.status_code in (400, 404) and refused is not None:
             return refused(error)
         return PermanentFailure(detail, code=code)
@@ -180,11 +181,3 @@ def _error(reply: httpx.Response) -> ApiError:
         reason,
         str(error.get("message") or "")[:500],
     )
-
-
-def _retry_after(reply: httpx.Response) -> float | None:
-    value = reply.headers.get("Retry-After")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None

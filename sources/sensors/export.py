@@ -25,6 +25,7 @@ from junction.plugins import (
     RateLimited,
     Retryable,
 )
+from junction.plugins.http import retry_after
 from junction.sources.sensors.config import SensorsConfig
 
 __all__ = ["QUERY_PATH", "SqlExport", "window_sql"]
@@ -90,17 +91,17 @@ class SqlExport:
                 "API_SECRET from the project settings (it changes with the admin password)",
                 code=code,
             )
-        retry_after = _retry_after(response.headers.get("retry-after"))
+        wait = retry_after(response)
         if status == 429:
             raise RateLimited(
                 f"Sensors is rate limiting queries (HTTP 429{said})",
-                retry_after=retry_after,
+                retry_after=wait,
                 code=code,
             )
         if status >= 500:
             raise Retryable(
                 f"the Sensors query API failed (HTTP {status}{said})",
-                retry_after=retry_after,
+                retry_after=wait,
                 code=code,
             )
         raise PermanentFailure(f"Sensors refused the export query (HTTP {status}{said})", code=code)
@@ -125,12 +126,3 @@ class SqlExport:
                     "supported by this Sensors version?"
                 ) from None
         return rows
-
-
-def _retry_after(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
