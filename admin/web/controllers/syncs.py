@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 import msgspec
@@ -39,7 +40,7 @@ from junction.core.sync import (
     replay_dead_letters,
     update_sync,
 )
-from junction.plugins import Capability, Kind
+from junction.plugins import Capability
 
 RUN_STATUSES = ("queued", "running", "succeeded", "partial", "failed")
 
@@ -64,19 +65,23 @@ class SyncController(Controller):
     async def create(self, request: Req) -> Response[Any]:
         form = await form_data(request)
         kind = form.get("kind", "push")
-        push = kind == "push"
+        push, message = kind == "push", kind == "message"
         try:
             definition = msgspec.convert(
                 {
                     "name": form.get("name", "").strip(),
                     "kind": kind,
                     "connection": form.get("connection", ""),
-                    "segment": (form.get("segment") or None) if push else None,
+                    "segment": (form.get("segment") or None) if push or message else None,
                     "mode": (form.get("mode") or None) if push else None,
-                    "identifiers": _identifiers(form.get("identifiers", "")) if push else [],
+                    "identifiers": _identifiers(form.get("identifiers", ""))
+                    if push or message
+                    else [],
                     "consent_purpose": (form.get("consent_purpose") or "").strip() or None,
                     "schedule": (form.get("schedule") or "").strip() or None,
                     "enabled": form.get("enabled") == "on",
+                    "message": _message(form.get("message", "")) if message else None,
+                    "notify": (form.get("notify") or "").strip() or None,
                 },
                 SyncCreate,
             )
@@ -86,9 +91,9 @@ class SyncController(Controller):
                 definition,
                 actor=session_of(request).actor,
             )
-        except (msgspec.ValidationError, ConfigError) as exc:
-            message = str(exc).replace("`$.", "`")
-            return await self._form(request, values=form, error=message)
+        except (msgspec.ValidationError, msgspec.DecodeError, ConfigError) as exc:
+            error = str(exc).replace("`$.", "`")
+            return await self._form(request, values=form, error=error)
         return see_other(f"/admin/syncs/{created.name}?done=created")
 
     @get("/{name:str}", name="web:sync")
@@ -159,12 +164,17 @@ class SyncController(Controller):
         state = request.app.state
         plugins = state.plugins
         connections = await Connections(state.db, plugins, state.secrets).list()
-        destinations, sources = [], []
+        destinations, messengers, notifiers, sources = [], [], [], []
         for connection in connections:
             spec = plugins.connector(connection.plugin).spec
-            if spec.kind is Kind.DESTINATION:
-                destinations.append((connection.name, [rule.type for rule in spec.accepts]))
-            elif Capability.PULL in spec.capabilities:
+            accepts = [rule.type for rule in spec.accepts]
+            if Capability.AUDIENCE in spec.capabilities:
+                destinations.append((connection.name, accepts))
+            if Capability.MESSAGE in spec.capabilities:
+                messengers.append((connection.name, accepts))
+            if Capability.NOTIFY in spec.capabilities:
+                notifiers.append(connection.name)
+            if Capability.PULL in spec.capabilities:
                 sources.append((connection.name, []))
         return render(
             request,
@@ -172,11 +182,33 @@ class SyncController(Controller):
             status_code=400 if error else 200,
             values=values,
             destinations=destinations,
+            messengers=messengers,
+            notifiers=notifiers,
+            message_example=MESSAGE_EXAMPLE,
             sources=sources,
             segments=[s.name for s in await segments_api.list_all(state.db)],
             modes=[mode.value for mode in SyncMode],
             flash=error_flash(request, error) if error else None,
         )
+
+
+#: What the message box starts with: a platform SMS template and its parameters.
+MESSAGE_EXAMPLE = json.dumps(
+    {
+        "platform_template": "SMS_0000001",
+        "options": {"sign_name": "Junction"},
+        "template": {"params": {"name": "{{ traits.first_name | default('friend') }}"}},
+        "frequency_cap": {"max_messages": 1, "per_hours": 24},
+        "quiet_hours": {"start": "21:00", "end": "08:00", "default_timezone": "Asia/Shanghai"},
+    },
+    indent=2,
+    ensure_ascii=False,
+)
+
+
+def _message(text: str) -> Any:
+    """The message box's JSON (a syntax error surfaces as the form's error)."""
+    return msgspec.json.decode(text.encode() or b"null")
 
 
 class RunController(Controller):

@@ -293,3 +293,48 @@ async def test_dead_letters_show_on_the_run_and_replay_from_the_sync(
     assert "Dead letters (0)" in (await editor.get("/admin/syncs/by-phone")).text
     audit = (await editor.get("/admin/audit?action=sync.replay")).text
     assert "sync:by-phone" in audit
+
+
+async def test_a_message_sync_is_created_from_the_form(
+    app: Litestar, db: Database, editor: Client
+) -> None:
+    from junction.core.connections import Connections
+
+    state = app.state
+    config = {
+        "access_key_id": "LTAI5tTestKeyId0001",
+        "access_key_secret": "test-secret-value-0001",
+        "sign_name": "Junction",
+    }
+    await Connections(db, state.plugins, state.secrets).create(
+        name="sms", plugin="aliyun_sms", config=config, actor="t"
+    )
+    await _post(editor, "/admin/segments/new", name="vips", condition='{"type":"tag","tag":"vip"}')
+    form = (await editor.get("/admin/syncs/new?kind=message")).text
+    assert 'name="message"' in form and "SMS_0000001" in form
+    assert '<option value="sms"' in form
+    fields = {
+        "kind": "message",
+        "name": "welcome",
+        "segment": "vips",
+        "connection": "sms",
+        "identifiers": "phone",
+        "enabled": "on",
+    }
+    no_consent = await _post(editor, "/admin/syncs/new", message="{}", **fields)
+    assert no_consent.status_code == 400 and "consent purpose" in no_consent.text
+    broken = await _post(
+        editor, "/admin/syncs/new", message="{nope", consent_purpose="sms", **fields
+    )
+    assert broken.status_code == 400 and "JSON" in broken.text
+    message = {"platform_template": "SMS_152550005", "template": {"params": {"n": "1"}}}
+    created = await _post(
+        editor,
+        "/admin/syncs/new",
+        message=json.dumps(message),
+        consent_purpose="sms",
+        **fields,
+    )
+    assert created.headers["location"] == "/admin/syncs/welcome?done=created"
+    page = (await editor.get("/admin/syncs/welcome")).text
+    assert "welcome" in page and "message" in page
