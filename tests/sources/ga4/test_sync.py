@@ -1,11 +1,13 @@
 """End to end: a pull sync of a ``ga4`` connection stores people and events in the hub.
 
-The engine runs with real time, so the fake's data sits on days around today.
+The engine runs with real time, so the fake's data sits on days around today — today
+as of the test's start (not the module's import: a suite that runs past midnight UTC
+would otherwise disagree with the engine about which day is today).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -22,8 +24,11 @@ from ...core.sync.world import box, fast_policy, make_engine, run_sync
 from ...fakes.ga4 import FakeGA4
 from .conftest import EMAIL, KEY_ID, export_row, key_json, person, private_key
 
-TODAY = date.today()
-START = TODAY - timedelta(days=6)
+
+def _days() -> tuple[date, date]:
+    """(today, the first day of the fake's data), in UTC as the engine sees them."""
+    today = datetime.now(UTC).date()
+    return today, today - timedelta(days=6)
 
 
 async def _pull(db: Database, fake: FakeGA4, config: dict[str, Any]) -> tuple[Any, Any]:
@@ -51,13 +56,14 @@ def _fake() -> FakeGA4:
 
 
 async def test_a_data_api_pull_brings_each_persons_daily_traits(db: Database) -> None:
+    today, start = _days()
     fake = _fake()
     for n in range(7):
-        fake.report_rows[START + timedelta(days=n)] = [person("u1", sessions=n), person("u2")]
+        fake.report_rows[start + timedelta(days=n)] = [person("u1", sessions=n), person("u2")]
     config = {
         "property_id": "123456789",
         "service_account_key": key_json(),
-        "start_date": START.isoformat(),
+        "start_date": start.isoformat(),
         "dimensions": ["customUser:tier"],
         "metrics": ["sessions"],
     }
@@ -73,10 +79,10 @@ async def test_a_data_api_pull_brings_each_persons_daily_traits(db: Database) ->
         assert last_of_u1 == {
             "ga4_tier": "gold",
             "ga4_sessions": 6,
-            "ga4_last_active_date": TODAY.isoformat(),
+            "ga4_last_active_date": today.isoformat(),
         }
         state = (await get_sync(db, "ga4")).state
-        assert state["complete_through"] == (TODAY - timedelta(days=4)).isoformat()
+        assert state["complete_through"] == (today - timedelta(days=4)).isoformat()
         # A second run finds nothing new: no profile update is applied again.
         again = await run_sync(engine, "ga4")
         assert (again.status, again.planned) == ("succeeded", 0)
@@ -85,16 +91,17 @@ async def test_a_data_api_pull_brings_each_persons_daily_traits(db: Database) ->
 
 
 async def test_a_bigquery_pull_stores_each_event_once(db: Database) -> None:
+    _, start = _days()
     fake = _fake()
     for n in range(6):
-        day = START + timedelta(days=n)
+        day = start + timedelta(days=n)
         fake.export_tables[day] = [export_row(day, second=s) for s in range(3)]
     config = {
         "property_id": "123456789",
         "service_account_key": key_json(),
         "mode": "bigquery",
         "bigquery_project": "acme-analytics",
-        "start_date": START.isoformat(),
+        "start_date": start.isoformat(),
         "page_size": 2,
     }
     engine, intake = await _pull(db, fake, config)
