@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Router
 
 from junction.admin.api.auth import require_token
+from junction.admin.api.messages import MessageController
 from junction.admin.api.profiles import ProfileController
 from junction.admin.api.segments import SegmentController
 from junction.admin.api.syncs import MatchController, RunController, SyncController
@@ -19,6 +20,7 @@ def api_router() -> Router:
             SyncController,
             RunController,
             MatchController,
+            MessageController,
         ],
         guards=[require_token],
     )

@@ -98,6 +98,7 @@ def _register() -> None:
         audit,
         connections,
         demo,
+        messages,
         plugins,
         profiles,
         segments,

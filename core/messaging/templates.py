@@ -26,7 +26,7 @@ import msgspec
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
-from junction.core.errors import JunctionError
+from junction.core.errors import ConfigError
 
 __all__ = ["MessageTemplate", "Rendered", "TemplateError", "preview", "render", "validate"]
 
@@ -34,7 +34,7 @@ __all__ = ["MessageTemplate", "Rendered", "TemplateError", "preview", "render", 
 MAX_RENDERED = 100_000
 
 
-class TemplateError(JunctionError):
+class TemplateError(ConfigError):
     """A template that can't be compiled or rendered; ``field`` says which part."""
 
     def __init__(self, message: str, field: str) -> None:

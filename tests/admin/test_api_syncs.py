@@ -118,3 +118,16 @@ async def test_a_refused_definition_is_a_400_naming_the_field(
         "/api/v1/syncs/nope", json={"enabled": False}, headers=headers["editor"]
     )
     assert paused.status_code == 404
+
+
+async def test_a_message_preview_lists_what_is_missing(
+    client: Any, headers: dict[str, dict[str, str]]
+) -> None:
+    body = {"template": {"text": "Hi {{ traits.name }}"}, "traits": {"name": "Lei"}}
+    ok = await client.post("/api/v1/messages/preview", json=body, headers=headers["viewer"])
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["text"] == "Hi Lei"
+    body = {"template": {"text": "Hi {{ traits.name }} {{ traits.tier }}"}}
+    missing = await client.post("/api/v1/messages/preview", json=body, headers=headers["viewer"])
+    assert missing.status_code == 400
+    assert "text: traits.name, text: traits.tier" in missing.json()["error"]["message"]
