@@ -70,5 +70,5 @@ class Ingest(Protocol):
         ...
 
     async def write_records(self, source: SourceRef, records: Sequence[Record]) -> IngestResult:
-        """Store profile, order and consent records (and events) durably for ``source``."""
+        """Store profile, order, consent and item records (and events) durably for ``source``."""
         ...

@@ -44,6 +44,21 @@ class ConsentRecord(msgspec.Struct, frozen=True, kw_only=True, tag="consent"):
     consent: Consent
 
 
+class ItemRecord(msgspec.Struct, frozen=True, kw_only=True, tag="item"):
+    """A catalog item (a product, an article, a course...) as of ``observed_at``.
+
+    Items are not people: they land in the hub's item catalog, keyed by (source,
+    ``item_type``, ``item_id``), the newest state winning. ``deleted`` marks an item
+    the source removed (Sensors' ``item_delete``); it stays in the catalog as deleted.
+    """
+
+    item_type: str
+    item_id: str
+    observed_at: datetime
+    properties: dict[str, Any] = {}
+    deleted: bool = False
+
+
 class Checkpoint(msgspec.Struct, frozen=True, kw_only=True, tag="checkpoint"):
     """Yielded after the records it covers; the engine commits ``state`` only after them.
 
@@ -53,7 +68,7 @@ class Checkpoint(msgspec.Struct, frozen=True, kw_only=True, tag="checkpoint"):
     state: dict[str, Any]
 
 
-Record = EventRecord | ProfileRecord | OrderRecord | ConsentRecord
+Record = EventRecord | ProfileRecord | OrderRecord | ConsentRecord | ItemRecord
 
 # --- Destination side: members and recipients flowing out --------------------------
 

@@ -282,6 +282,23 @@ class Order(Base):
     resolution: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
 
 
+class CatalogItem(Base):
+    """An item of a source's catalog (product, article...): its newest known state."""
+
+    __tablename__ = "catalog_items"
+    __table_args__ = (UniqueConstraint("source_id", "item_type", "item_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    item_type: Mapped[str] = mapped_column(String(100))
+    item_id: Mapped[str] = mapped_column(String(255))
+    properties: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    #: When the source observed this state; an older state never overwrites a newer.
+    observed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
 class OrderItem(Base):
     __tablename__ = "order_items"
 

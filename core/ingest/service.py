@@ -16,7 +16,14 @@ from junction.core.ingest.writer import GroupCommitWriter
 from junction.core.model import Event, ModelError, Order
 from junction.plugins.context import ConnectorContext
 from junction.plugins.receiver import IngestResult, SourceRef
-from junction.plugins.records import ConsentRecord, EventRecord, OrderRecord, ProfileRecord, Record
+from junction.plugins.records import (
+    ConsentRecord,
+    EventRecord,
+    ItemRecord,
+    OrderRecord,
+    ProfileRecord,
+    Record,
+)
 
 if TYPE_CHECKING:
     from junction.core.connections import Connections
@@ -122,6 +129,7 @@ class HubIngest:
         received_at = utcnow()
         rows: list[dict[str, Any]] = []
         orders: list[Order] = []
+        items: list[ItemRecord] = []
         for index, record in enumerate(records):
             path = f"$[{index}]"
             if isinstance(record, EventRecord):
@@ -134,9 +142,12 @@ class HubIngest:
                 _check(check_no_nul, record.order, f"{path}.order")
                 _check(check_order_storable, record.order, f"{path}.order")
                 orders.append(record.order)
+            elif isinstance(record, ItemRecord):
+                _check_item(record, path)
+                items.append(record)
             else:
                 raise TypeError(f"records[{index}] is a {type(record).__name__}, not a Record")
-        result = await self.writer.write(source.id, _day(received_at), rows, orders)
+        result = await self.writer.write(source.id, _day(received_at), rows, orders, items)
         self._committed()
         return result
 
@@ -159,3 +170,17 @@ def _check(check: Any, value: Any, path: str) -> None:
 
 def _day(at: datetime) -> str:
     return at.date().isoformat()
+
+
+def _check_item(item: ItemRecord, path: str) -> None:
+    for field, value, limit in (
+        ("item_type", item.item_type, 100),
+        ("item_id", item.item_id, 255),
+    ):
+        if not value or len(value) > limit:
+            raise ModelError(f"must be 1 to {limit} characters", f"{path}.{field}")
+        if "\x00" in value:
+            raise ModelError("contains a NUL character", f"{path}.{field}")
+    if item.observed_at.tzinfo is None:
+        raise ModelError("must be timezone-aware", f"{path}.observed_at")
+    _check(check_no_nul, item.properties, f"{path}.properties")

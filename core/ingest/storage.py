@@ -14,17 +14,21 @@ from sqlalchemy import delete, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from junction.core.db.tables import CatalogItem as CatalogItemRow
 from junction.core.db.tables import Event as EventRow
 from junction.core.db.tables import Order as OrderRow
 from junction.core.db.tables import OrderItem as OrderItemRow
+from junction.core.db.types import utcnow
 from junction.core.ingest.records import identifier_dicts
 from junction.core.model import Order
+from junction.plugins.records import ItemRecord
 
-__all__ = ["insert_events", "order_row", "upsert_orders"]
+__all__ = ["insert_events", "order_row", "upsert_items", "upsert_orders"]
 
 _events = EventRow.__table__
 _orders = OrderRow.__table__
 _items = OrderItemRow.__table__
+_catalog = CatalogItemRow.__table__
 _json = msgspec.json.Encoder().encode
 _ORDER_UPDATES = (
     "status",
@@ -166,3 +170,49 @@ async def upsert_orders(conn: AsyncConnection, source_id: int, orders: Sequence[
         if items:
             await conn.execute(insert(_items), items)
     return len(written)
+
+
+async def upsert_items(conn: AsyncConnection, source_id: int, items: Sequence[ItemRecord]) -> int:
+    """Insert or update catalog ``items`` of ``source_id``, the newest state winning.
+
+    A stored item changes only when the incoming state is newer (``observed_at``), so a
+    late, older ``item_set`` can't undo an ``item_delete``, and a resent state is a
+    duplicate.
+
+    Returns:
+        How many items were inserted or updated; the rest were stale or repeated.
+    """
+    latest: dict[tuple[str, str], ItemRecord] = {}
+    for item in items:
+        key = (item.item_type, item.item_id)
+        held = latest.get(key)
+        if held is None or item.observed_at >= held.observed_at:
+            latest[key] = item
+    if not latest:
+        return 0
+    now = utcnow()
+    statement = _insert(conn, _catalog)
+    excluded = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=["source_id", "item_type", "item_id"],
+        set_={
+            "properties": excluded.properties,
+            "observed_at": excluded.observed_at,
+            "deleted": excluded.deleted,
+            "updated_at": excluded.updated_at,
+        },
+        where=_catalog.c.observed_at < excluded.observed_at,
+    ).returning(_catalog.c.id)
+    rows = [
+        {
+            "source_id": source_id,
+            "item_type": item.item_type,
+            "item_id": item.item_id,
+            "properties": dict(item.properties),
+            "observed_at": item.observed_at,
+            "deleted": item.deleted,
+            "updated_at": now,
+        }
+        for item in latest.values()
+    ]
+    return len((await conn.execute(statement, rows)).all())

@@ -28,9 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from junction.core.counters import add_counters
 from junction.core.db import Database
-from junction.core.ingest.storage import insert_events, upsert_orders
+from junction.core.ingest.storage import insert_events, upsert_items, upsert_orders
 from junction.core.model import Order
 from junction.plugins.receiver import IngestResult
+from junction.plugins.records import ItemRecord
 
 __all__ = ["GroupCommitWriter", "WriterStopped"]
 
@@ -44,7 +45,7 @@ class WriterStopped(RuntimeError):
 class _Submission:
     """One caller's rows, written atomically within a group, and its answer."""
 
-    __slots__ = ("day", "enqueued", "events", "future", "orders", "source_id")
+    __slots__ = ("day", "enqueued", "events", "future", "items", "orders", "source_id")
 
     def __init__(
         self,
@@ -54,17 +55,19 @@ class _Submission:
         orders: list[Order],
         future: asyncio.Future[IngestResult],
         enqueued: float,
+        items: list[ItemRecord],
     ) -> None:
         self.source_id = source_id
         self.day = day
         self.events = events
         self.orders = orders
+        self.items = items
         self.future = future
         self.enqueued = enqueued
 
     @property
     def size(self) -> int:
-        return len(self.events) + len(self.orders)
+        return len(self.events) + len(self.orders) + len(self.items)
 
 
 class GroupCommitWriter:
@@ -137,6 +140,7 @@ class GroupCommitWriter:
         day: str,
         events: Sequence[dict[str, Any]],
         orders: Sequence[Order] = (),
+        items: Sequence[ItemRecord] = (),
     ) -> IngestResult:
         """Submit rows for ``source_id`` and wait until the group holding them committed.
 
@@ -145,6 +149,7 @@ class GroupCommitWriter:
             day: The UTC day (``YYYY-MM-DD``) the source's counters are kept under.
             events: ``events`` rows (see :func:`junction.core.ingest.rows.event_row`).
             orders: Orders to upsert by (source, order id).
+            items: Catalog items to upsert by (source, item type, item id).
 
         Raises:
             WriterStopped: The writer is not running; nothing was stored.
@@ -154,7 +159,13 @@ class GroupCommitWriter:
             raise WriterStopped("the ingest writer is not running")
         loop = asyncio.get_running_loop()
         submission = _Submission(
-            source_id, day, list(events), list(orders), loop.create_future(), loop.time()
+            source_id,
+            day,
+            list(events),
+            list(orders),
+            loop.create_future(),
+            loop.time(),
+            list(items),
         )
         if submission.size == 0:
             return IngestResult(accepted=0, duplicates=0)
@@ -251,6 +262,8 @@ class GroupCommitWriter:
                     accepted += 1
             if submission.orders:
                 accepted += await upsert_orders(conn, submission.source_id, submission.orders)
+            if submission.items:
+                accepted += await upsert_items(conn, submission.source_id, submission.items)
             duplicates = submission.size - accepted
             counts[(submission.source_id, submission.day, "accepted")] += accepted
             counts[(submission.source_id, submission.day, "duplicates")] += duplicates

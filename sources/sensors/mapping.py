@@ -1,4 +1,4 @@
-"""Sensors records as the hub's canonical records: events and profile updates.
+"""Sensors records as the hub's canonical records: events, profile updates and items.
 
 =====================  =========================================================
 Sensors ``type``       Junction record
@@ -15,8 +15,8 @@ Sensors ``type``       Junction record
 ``profile_increment``  / ``$profile_delete`` with the operands as properties: the
 ``profile_delete``     profile model has no append, increment or delete, so they are
                        kept as facts rather than applied wrongly
-``item_set``,          refused: items are not people, the hub has no place for them
-``item_delete``
+``item_set``           ItemRecord: the item's properties, into the hub's item catalog
+``item_delete``        ItemRecord marked deleted (kept in the catalog as deleted)
 =====================  =========================================================
 
 Who a record is about: ``identities`` (ID-Mapping 3.0), else ``login_id`` /
@@ -34,7 +34,7 @@ from typing import Any
 import msgspec
 
 from junction.core.model import Event, Identifier, IdentifierType, ModelError
-from junction.plugins import EventRecord, ProfileRecord, Record
+from junction.plugins import EventRecord, ItemRecord, ProfileRecord, Record
 from junction.sources.sensors.records import RecordError, RecordType, SensorsRecord
 
 __all__ = ["IDENTITY_TYPES", "to_record"]
@@ -66,14 +66,16 @@ def to_record(record: SensorsRecord) -> Record:
     """The canonical record for one checked Sensors record.
 
     Raises:
-        RecordError: the record can't be represented (an item record), or the hub's
-            model refuses a value (naming the Sensors field).
+        RecordError: the hub's model refuses a value (naming the Sensors field).
     """
-    if record.item_type is not None:
-        raise RecordError(
-            "type",
-            f"`{record.type}` records describe items, not people; Junction does not store "
-            "items, so send them to Sensors only",
+    if record.item_type is not None and record.item_id is not None:
+        # Items are not people: they go to the catalog, linked to nobody.
+        return ItemRecord(
+            item_type=record.item_type,
+            item_id=record.item_id,
+            observed_at=record.time,
+            properties={} if record.type is RecordType.ITEM_DELETE else dict(record.properties),
+            deleted=record.type is RecordType.ITEM_DELETE,
         )
     try:
         identifiers = _identifiers(record)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from junction.core.consent import decisions_from_event
 from junction.core.db import Database
+from junction.core.db.tables import CatalogItem
 from junction.core.db.tables import Order as OrderRow
 from junction.core.db.tables import OrderItem as OrderItemRow
 from junction.core.db.types import utcnow
@@ -27,7 +28,7 @@ from junction.core.model import (
     OrderStatus,
     decode_batch,
 )
-from junction.plugins import ConsentRecord, EventRecord, OrderRecord, ProfileRecord
+from junction.plugins import ConsentRecord, EventRecord, ItemRecord, OrderRecord, ProfileRecord
 from junction.plugins.receiver import IngestResult, SourceRef
 
 AT = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
@@ -297,3 +298,25 @@ async def test_an_order_the_table_cannot_hold_stores_nothing(
 async def test_a_non_record_is_a_type_error(ingest: HubIngest, source: SourceRef) -> None:
     with pytest.raises(TypeError, match="records\\[0\\] is a dict"):
         await ingest.write_records(source, [{"type": "track"}])  # type: ignore[list-item]
+
+
+async def test_an_item_the_catalog_cannot_hold_stores_nothing(
+    ingest: HubIngest, source: SourceRef, db: Database
+) -> None:
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    good = ItemRecord(item_type="book", item_id="b1", observed_at=at, properties={"t": "x"})
+    for bad, path in (
+        (ItemRecord(item_type="book", item_id="x" * 256, observed_at=at), "$[1].item_id"),
+        (ItemRecord(item_type="", item_id="b2", observed_at=at), "$[1].item_type"),
+        (
+            ItemRecord(item_type="book", item_id="b3", observed_at=at, properties={"n": "a\x00"}),
+            "$[1].properties.n",
+        ),
+    ):
+        with pytest.raises(ModelError) as caught:
+            await ingest.write_records(source, [good, bad])
+        assert caught.value.path == path
+    async with db.sessions() as session:
+        assert (await session.scalars(select(CatalogItem))).all() == []
+    assert await ingest.write_records(source, [good]) == IngestResult(accepted=1, duplicates=0)
+    assert await ingest.write_records(source, [good]) == IngestResult(accepted=0, duplicates=1)
