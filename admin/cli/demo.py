@@ -146,7 +146,10 @@ async def _audiences(hub: Hub, db: Database, service: Connections) -> dict[str, 
     with console.status("Computing segments and running their syncs..."):
         await recompute_traits(db)
         for name, definition in SEGMENTS.items():
-            await create_segment(db, name, decode_condition(definition), actor=ACTOR)
+            # Kept fresh by the hub's scheduler: recomputed hourly, synced ten minutes later.
+            await create_segment(
+                db, name, decode_condition(definition), actor=ACTOR, schedule="0 * * * *"
+            )
             await compute_segment(db, name, actor=ACTOR)
             sync = SyncCreate(
                 name=f"{name}-to-file",
@@ -155,6 +158,7 @@ async def _audiences(hub: Hub, db: Database, service: Connections) -> dict[str, 
                 segment=name,
                 mode=SyncMode.MIRROR,
                 identifiers=["phone", "email"],
+                schedule="10 * * * *",
             )
             await create_sync(db, hub.plugins, sync, actor=ACTOR)
             run_id = await enqueue(db, sync.name, trigger="manual", actor=ACTOR)
