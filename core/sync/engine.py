@@ -136,7 +136,8 @@ class SyncEngine:
         except Exception as exc:
             log.warning("run %s: could not prepare the notification: %s", run_id, describe(exc))
             return
-        await send_notification(connector, ctx, connection, notification, self.policy)
+        bucket = self.limiters.for_connection(connection.id, connector.spec.limits)
+        await send_notification(connector, ctx, connection, notification, self.policy, bucket)
 
     async def _execute(
         self, run_id: int, progress: Progress | None

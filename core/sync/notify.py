@@ -14,6 +14,7 @@ from typing import Any
 
 from junction.core.db.tables import Connection, Sync, SyncRun
 from junction.core.sync.outcomes import describe
+from junction.core.sync.ratelimit import TokenBucket
 from junction.core.sync.retry import RetryPolicy, call_with_retries
 from junction.core.sync.runs import RunStatus
 from junction.plugins import Capability, Messenger, Notification
@@ -53,13 +54,17 @@ async def send_notification(
     connection: Connection,
     notification: Notification,
     policy: RetryPolicy,
+    bucket: TokenBucket | None = None,
 ) -> bool:
-    """Post ``notification``; True when it went out. Never raises."""
+    """Post ``notification`` within the connection's rate limit (a WeCom robot takes 20
+    a minute); True when it went out. Never raises."""
     if not isinstance(connector, Messenger) or Capability.NOTIFY not in connector.spec.capabilities:
         log.warning("connection %s can't notify operators; skipped", connection.name)
         return False
 
     async def call() -> None:
+        if bucket is not None:
+            await bucket.acquire()
         await connector.notify(ctx, notification)
 
     try:

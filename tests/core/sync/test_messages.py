@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from junction.core.connections import Connections
 from junction.core.db import Database
-from junction.core.db.tables import Profile, Sync
+from junction.core.db.tables import Connection, Profile, Sync
 from junction.core.messaging.settings import MessageSettings
 from junction.core.sync import SyncCreate, create_sync, list_dead_letters
 from junction.core.sync.errors import SyncDefinitionError
@@ -42,6 +42,7 @@ from .world import (
     box,
     compute,
     decide,
+    fast_policy,
     make_engine,
     make_segment,
     retag,
@@ -417,3 +418,20 @@ async def test_only_a_notify_connection_can_be_notified(db: Database) -> None:
     with pytest.raises(SyncDefinitionError, match="can't notify operators") as caught:
         await create_sync(db, registry, msgspec.convert(raw, SyncCreate), actor=ACTOR)
     assert caught.value.path == "$.notify"
+
+
+async def test_notifications_wait_for_the_connections_rate_limit() -> None:
+    from junction.core.sync.notify import send_notification
+
+    class Spy:
+        acquired = 0
+
+        async def acquire(self) -> None:
+            type(self).acquired += 1
+
+    Bot.told, Bot.broken = [], False
+    ctx = ConnectorContext(connection="ops", config=NoConfig())
+    note = Notification(title="t", text="x")
+    connection = Connection(name="ops")  # only its name is read
+    sent = await send_notification(Bot(), ctx, connection, note, fast_policy(), Spy())  # type: ignore[arg-type]
+    assert sent and Spy.acquired == 1 and Bot.told == [note]
