@@ -24,6 +24,7 @@ VIEWER_POSTS = {
     "/admin/segments/preview",
     "/api/v1/segments/preview",
     "/api/v1/segments/{name:str}/uplift",
+    "/api/v1/messages/preview",
 }
 SAMPLE = {"int": "1", "str": "sample", "path": "openapi.json"}
 
