@@ -10,7 +10,7 @@ TestConformance = conformance_suite(ConformanceCase(connector=HttpSource, valid_
 
 
 def test_it_is_a_builtin_plugin_with_its_routes() -> None:
-    plugins = load_plugins(entry_points=False)
+    plugins = load_plugins(builtins=("junction.sources.http",), entry_points=False)
     assert plugins.connector("http") is HttpSource
     paths = {path for handler in plugins.routes() for path in handler.paths}
     assert paths == {
@@ -23,3 +23,5 @@ def test_it_is_a_builtin_plugin_with_its_routes() -> None:
         "/v1/batch",
         "/v1/import",
     }
+    # And it is one of the built-ins every hub loads.
+    assert load_plugins(entry_points=False).connector("http") is HttpSource
