@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.core.db.tables import SyncDeadLetter, SyncOperation
@@ -223,3 +223,19 @@ async def dead_letter(
     ]
     for start in range(0, len(rows), _CHUNK):
         await session.execute(insert(SyncDeadLetter.__table__), rows[start : start + _CHUNK])
+
+
+async def requeue_failed(session: AsyncSession, sync_id: int) -> int:
+    """Failed-key memory: make what ran out of retries pending again; return how many
+    operations of the sync are pending now (what this run plans to send)."""
+    await session.execute(
+        update(SyncOperation)
+        .where(SyncOperation.sync_id == sync_id, SyncOperation.status == OpStatus.FAILED.value)
+        .values(status=OpStatus.PENDING.value)
+    )
+    pending_now = await session.scalar(
+        select(func.count())
+        .select_from(SyncOperation)
+        .where(SyncOperation.sync_id == sync_id, SyncOperation.status == OpStatus.PENDING.value)
+    )
+    return int(pending_now or 0)

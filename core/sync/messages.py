@@ -47,6 +47,7 @@ from junction.core.sync.ledger import (
     insert_operations,
     live_profiles,
     pending,
+    requeue_failed,
     settle,
     supersede,
 )
@@ -127,22 +128,13 @@ async def plan_message(job: Job, audience: AudienceChanges) -> None:
             **common,
         )
         # Failed-key memory: sends that never went out (retries ran out) go again.
-        await session.execute(
-            update(SyncOperation)
-            .where(SyncOperation.sync_id == sync.id, SyncOperation.status == OpStatus.FAILED.value)
-            .values(status=OpStatus.PENDING.value)
-        )
-        planned = await session.scalar(
-            select(func.count())
-            .select_from(SyncOperation)
-            .where(SyncOperation.sync_id == sync.id, SyncOperation.status == OpStatus.PENDING.value)
-        )
+        planned = await requeue_failed(session, sync.id)
         await session.execute(update(Sync).where(Sync.id == sync.id).values(segment_run_id=until))
         await fence(
             session,
             run.id,
             job.worker,
-            planned=int(planned or 0) + len(skipped),
+            planned=planned + len(skipped),
             skipped_consent=len(skipped),
             from_segment_run=sync.segment_run_id,
             to_segment_run=until,

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from junction.core.db import Database
@@ -34,6 +34,7 @@ from junction.core.sync.ledger import (
     OpStatus,
     insert_operations,
     live_profiles,
+    requeue_failed,
     supersede,
 )
 from junction.core.sync.runs import fence
@@ -119,16 +120,7 @@ async def plan_push(
             **common,
         )
         # Failed-key memory: what ran out of retries last time goes again now.
-        await session.execute(
-            update(SyncOperation)
-            .where(SyncOperation.sync_id == sync.id, SyncOperation.status == OpStatus.FAILED.value)
-            .values(status=OpStatus.PENDING.value)
-        )
-        planned = await session.scalar(
-            select(func.count())
-            .select_from(SyncOperation)
-            .where(SyncOperation.sync_id == sync.id, SyncOperation.status == OpStatus.PENDING.value)
-        )
+        planned = await requeue_failed(session, sync.id)
         await session.execute(
             update(Sync)
             .where(Sync.id == sync.id)
@@ -138,7 +130,7 @@ async def plan_push(
             session,
             run.id,
             worker,
-            planned=int(planned or 0) + len(skipped),
+            planned=planned + len(skipped),
             skipped_consent=len(skipped),
             from_segment_run=origin_run,
             to_segment_run=until,
@@ -147,7 +139,7 @@ async def plan_push(
     return Plan(
         since=origin_run,
         until=until,
-        planned=int(planned or 0) + len(skipped),
+        planned=planned + len(skipped),
         skipped_consent=len(skipped),
         withdrawn=len(consent_removes),
     )
