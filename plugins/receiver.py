@@ -5,7 +5,7 @@ then hands the data to :class:`Ingest`. Litestar injects the hub's implementatio
 any route handler that declares a parameter named ``ingest``::
 
     @post("/hooks/acme/events")
-    async def receive(data: bytes, ingest: Ingest, request: Request) -> dict:
+    async def receive(data: bytes, ingest: IngestParam, request: Request) -> dict:
         source = await ingest.authenticate(request.headers["x-acme-key"])
         ...
         result = await ingest.write_events(source, events)
@@ -14,9 +14,10 @@ any route handler that declares a parameter named ``ingest``::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import msgspec
+from litestar.di import NamedDependency
 
 from junction.core.model import Event
 from junction.plugins.context import ConnectorContext
@@ -72,3 +73,9 @@ class Ingest(Protocol):
     async def write_records(self, source: SourceRef, records: Sequence[Record]) -> IngestResult:
         """Store profile, order, consent and item records (and events) durably for ``source``."""
         ...
+
+
+#: How a route declares the hub's intake: ``ingest: IngestParam``. Litestar injects the
+#: dependency registered under the parameter's name; marking it named (rather than
+#: leaving it inferred from a plain ``Ingest``) is what litestar 3 will require.
+IngestParam: TypeAlias = NamedDependency[Ingest]

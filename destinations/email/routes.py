@@ -50,7 +50,7 @@ from junction.destinations.email.tokens import (
     verify,
 )
 from junction.plugins import ConsentRecord
-from junction.plugins.receiver import Ingest, SourceRef
+from junction.plugins.receiver import Ingest, IngestParam, SourceRef
 
 __all__ = ["EVIDENCE_SOURCE", "ROUTES"]
 
@@ -58,17 +58,6 @@ log = logging.getLogger("junction.destinations.email")
 
 #: ``evidence.source`` of the withdrawals this route records.
 EVIDENCE_SOURCE = "email_unsubscribe_link"
-
-# The injected ``ingest``: litestar checks a dependency's value with isinstance(),
-# which a Protocol refuses unless it is runtime-checkable, so the check is skipped.
-try:
-    from litestar.params import SkipValidation  # litestar >= 2.23
-except ImportError:  # pragma: no cover - older litestar
-    from litestar.params import Dependency
-
-    IngestDep = Annotated[Ingest, Dependency(skip_validation=True)]
-else:
-    IngestDep = SkipValidation[Ingest]  # type: ignore[misc]
 
 
 class Refusal(Exception):
@@ -93,7 +82,7 @@ _NOT_OURS = (
 @route(UNSUBSCRIBE_PATH, http_method=[HttpMethod.GET, HttpMethod.POST], name="email.unsubscribe")
 async def unsubscribe(
     request: Request[Any, Any, Any],
-    ingest: IngestDep,
+    ingest: IngestParam,
     t: Annotated[
         str, Parameter(description="The signed token from the message's List-Unsubscribe.")
     ] = "",

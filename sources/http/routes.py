@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Request, Response, route
 from litestar.enums import HttpMethod
 
 from junction.core.model import Event, EventType, ModelError, decode_batch, decode_event
-from junction.plugins.receiver import Ingest, SourceRef
+from junction.plugins.receiver import Ingest, IngestParam, SourceRef
 from junction.sources.http.body import (
     CORS_HEADERS,
     MAX_MESSAGE_BYTES,
@@ -50,17 +50,6 @@ class _Envelope(msgspec.Struct, rename="camel"):
     batch: list[msgspec.Raw]
     write_key: Any = None
 
-
-# The injected ``ingest``. Litestar checks a dependency's value with isinstance(),
-# which a Protocol refuses unless it is runtime-checkable, so the check is skipped.
-try:
-    from litestar.params import SkipValidation  # litestar >= 2.23
-except ImportError:  # pragma: no cover - older litestar
-    from litestar.params import Dependency
-
-    IngestDep = Annotated[Ingest, Dependency(skip_validation=True)]
-else:
-    IngestDep = SkipValidation[Ingest]  # type: ignore[misc]
 
 _single_decoder = msgspec.json.Decoder(_Message)
 _batch_decoder = msgspec.json.Decoder(_Envelope | list[msgspec.Raw])
@@ -227,7 +216,7 @@ _METHODS = [HttpMethod.POST, HttpMethod.OPTIONS]
 
 
 def _single(kind: EventType) -> Any:
-    async def handler(request: Request[Any, Any, Any], ingest: IngestDep) -> Response[Any]:
+    async def handler(request: Request[Any, Any, Any], ingest: IngestParam) -> Response[Any]:
         if request.method == HttpMethod.OPTIONS:
             return _preflight()
         return await receive_one(request, ingest, kind)
@@ -244,7 +233,7 @@ def _single(kind: EventType) -> Any:
 
 
 @route(BATCH_PATHS, http_method=_METHODS, status_code=200, tags=["tracking"], name="http.batch")
-async def batch(request: Request[Any, Any, Any], ingest: IngestDep) -> Response[Any]:
+async def batch(request: Request[Any, Any, Any], ingest: IngestParam) -> Response[Any]:
     """Segment-compatible batch of calls. Auth: write key (Basic username or body)."""
     if request.method == HttpMethod.OPTIONS:
         return _preflight()

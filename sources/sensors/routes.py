@@ -17,14 +17,14 @@ HTTP 200 (a 1x1 GIF for GET beacons), sent only after the commit holding the rec
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any, cast
+from typing import Any, cast
 from urllib.parse import parse_qsl
 
 from litestar import Request, Response, route
 from litestar.enums import HttpMethod
 
 from junction.core.model import ModelError
-from junction.plugins.receiver import Ingest, SourceRef
+from junction.plugins.receiver import Ingest, IngestParam, SourceRef
 from junction.sources.sensors.config import SensorsConfig
 from junction.sources.sensors.mapping import to_record
 from junction.sources.sensors.records import RecordError, parse_record
@@ -45,15 +45,6 @@ MAX_DETAILS = 20
 PIXEL = bytes.fromhex(
     "47494638396101000100800000000000ffffff21f90401000000002c000000000100010000020144003b"
 )
-
-try:
-    from litestar.params import SkipValidation  # litestar >= 2.23
-except ImportError:  # pragma: no cover - older litestar
-    from litestar.params import Dependency
-
-    IngestDep = Annotated[Ingest, Dependency(skip_validation=True)]
-else:
-    IngestDep = SkipValidation[Ingest]  # type: ignore[misc]
 
 
 async def _fields(request: Request[Any, Any, Any]) -> dict[str, str]:
@@ -248,7 +239,7 @@ _METHODS = [HttpMethod.GET, HttpMethod.POST, HttpMethod.OPTIONS]
     tags=["tracking"],
     name="sensors.sa",
 )
-async def sa(request: Request[Any, Any, Any], ingest: IngestDep) -> Response[Any]:
+async def sa(request: Request[Any, Any, Any], ingest: IngestParam) -> Response[Any]:
     """Sensors SDK data receiving (`data` / `data_list`, gzip=1). Auth: `token` = write key."""
     if request.method == HttpMethod.OPTIONS:
         return _preflight()
@@ -262,7 +253,7 @@ async def sa(request: Request[Any, Any, Any], ingest: IngestDep) -> Response[Any
     tags=["tracking"],
     name="sensors.debug",
 )
-async def debug(request: Request[Any, Any, Any], ingest: IngestDep) -> Response[Any]:
+async def debug(request: Request[Any, Any, Any], ingest: IngestParam) -> Response[Any]:
     """The SDK debug endpoint: as `/sa`, but `Dry-Run: true` only validates."""
     if request.method == HttpMethod.OPTIONS:
         return _preflight()

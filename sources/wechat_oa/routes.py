@@ -30,7 +30,7 @@ from litestar.params import PathParameter
 
 from junction.core.model import ModelError
 from junction.plugins import EventRecord, Record
-from junction.plugins.receiver import Ingest, SourceRef
+from junction.plugins.receiver import Ingest, IngestParam, SourceRef
 from junction.sources.wechat_oa.callbacks import (
     CallbackError,
     event_of,
@@ -53,17 +53,6 @@ MAX_BODY_BYTES = 64 * 1024
 NONCES = NonceBook()
 
 PATH = "/hooks/wechat_oa/{connection:str}"
-
-# The injected ``ingest``: litestar checks a dependency's value with isinstance(),
-# which a Protocol refuses unless it is runtime-checkable, so the check is skipped.
-try:
-    from litestar.params import SkipValidation  # litestar >= 2.23
-except ImportError:  # pragma: no cover - older litestar
-    from litestar.params import Dependency
-
-    IngestDep = Annotated[Ingest, Dependency(skip_validation=True)]
-else:
-    IngestDep = SkipValidation[Ingest]  # type: ignore[misc]
 
 
 class Refusal(Exception):
@@ -88,7 +77,7 @@ def _text(body: str) -> Response[str]:
 async def callback(
     connection: Annotated[str, PathParameter(description="The wechat_oa connection's name.")],
     request: Request[Any, Any, Any],
-    ingest: IngestDep,
+    ingest: IngestParam,
 ) -> Response[Any]:
     """WeChat official account callback: URL verification (GET) and pushes (POST).
 
